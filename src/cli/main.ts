@@ -1,0 +1,11 @@
+// The `breakwater` command line: serve (default), sim, config check.
+import { Command } from 'commander';
+import { registerConfigCommand } from './config-check.js';
+import { registerServeCommand } from './serve.js';
+import { registerSimCommand } from './sim.js';
+
+const program = new Command('breakwater').description('Breakwater: a production runtime for LLM applications').version('0.1.0');
+registerServeCommand(program);
+registerSimCommand(program);
+registerConfigCommand(program);
+await program.parseAsync(process.argv);

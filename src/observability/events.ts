@@ -1,0 +1,40 @@
+// Named diagnostics channels the core publishes on; metrics and logs subscribe (they are never imported by the core).
+import { channel } from 'node:diagnostics_channel';
+import type { UpstreamErrorKind } from '../core/errors.js';
+
+/** What the gateway knows about one API request; filled in along the request path. */
+export interface RequestRecord {
+  /** Which gateway instance in this process (tests run several): subscribers only count their own. */
+  gatewayId: number;
+  requestId: string;
+  route: string;
+  method: string;
+  /** performance.now() at arrival. */
+  startedAt: number;
+  model?: string;
+  /** Bounded metric label for the model (configured names, or `other`). */
+  modelLabel?: string;
+  provider?: string;
+  stream: boolean;
+  status: number;
+  /** Milliseconds from arrival to the first streamed byte sent to the client. */
+  timeToFirstTokenMs?: number;
+  durationMs?: number;
+  promptTokens?: number;
+  completionTokens?: number;
+  errorCode?: string;
+  /** The client went away before the response was complete. */
+  clientClosed: boolean;
+}
+
+export interface UpstreamErrorEvent {
+  gatewayId: number;
+  requestId: string;
+  provider: string;
+  kind: UpstreamErrorKind;
+  status?: number;
+}
+
+export const requestStart = channel('breakwater:request:start');
+export const requestEnd = channel('breakwater:request:end');
+export const upstreamError = channel('breakwater:upstream:error');

@@ -1,0 +1,14 @@
+// Canonical request → OpenAI wire body. The canonical format is OpenAI's, so this only names the upstream
+// model and asks for usage on streams (needed for accounting even when the client did not ask for it).
+import type { ChatRequest, EmbeddingsRequest } from '../../core/types.js';
+
+export function chatBody(request: ChatRequest, upstreamModel: string, stream: boolean): string {
+  const body: ChatRequest = { ...request, model: upstreamModel, stream };
+  if (stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+  else delete body.stream_options;
+  return JSON.stringify(body);
+}
+
+export function embeddingsBody(request: EmbeddingsRequest, upstreamModel: string): string {
+  return JSON.stringify({ ...request, model: upstreamModel });
+}

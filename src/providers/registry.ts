@@ -1,0 +1,15 @@
+// Builds provider adapters from the config, one per `providers[]` entry.
+import type { ProviderConfig } from '../config/schema.js';
+import { OpenAIAdapter } from './openai/index.js';
+import { SimAdapter } from './sim/index.js';
+import type { ProviderAdapter } from './types.js';
+
+export function createAdapter(config: ProviderConfig): ProviderAdapter {
+  switch (config.type) {
+    case 'openai':
+    case 'openai-compatible':
+      return new OpenAIAdapter({ config });
+    case 'sim':
+      return new SimAdapter(config);
+  }
+}

@@ -1,0 +1,102 @@
+// The HTTP application: Fastify with auth, draining, request records, the routes and the single error handler.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { GatewayError } from '../core/errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import { CallAbortedError } from '../providers/http-client.js';
+import type { ModelTable } from '../routing/model-table.js';
+import { MasterKeyCheck } from './auth.js';
+import { errorHeaders, toGatewayError } from './error-handler.js';
+import type { Lifecycle } from './lifecycle.js';
+import { findRecord, probeRoutes, registerRequestRecords } from './request-record.js';
+import { registerHealthRoutes } from './routes/health.js';
+import { registerOpenAIRoutes } from './routes/openai.js';
+
+export interface AppOptions {
+  config: Config;
+  models: ModelTable;
+  lifecycle: Lifecycle;
+  metrics: Metrics | undefined;
+  logger: Logger;
+  gatewayId: number;
+}
+
+const acceptedRequestId = /^[A-Za-z0-9._:@-]{1,128}$/;
+
+export function buildApp(options: AppOptions): FastifyInstance {
+  const { config, lifecycle } = options;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: config.server.body_limit_bytes,
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && acceptedRequestId.test(given) ? given : randomUUID();
+    },
+    return503OnClosing: false,
+    forceCloseConnections: false,
+    keepAliveTimeout: config.server.keep_alive_timeout_ms,
+    requestTimeout: config.server.request_timeout_ms,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+
+  registerRequestRecords(app, options.gatewayId);
+
+  const masterKey = config.auth.master_key ? new MasterKeyCheck(config.auth.master_key) : undefined;
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    const route = request.routeOptions.url ?? '';
+    const isProbe = route === '/health' || route === '/ready' || (route === '/metrics' && !config.metrics.require_auth);
+    if (lifecycle.draining && !probeRoutes.has(route)) {
+      reply.header('connection', 'close');
+      return done(new GatewayError('BW_ERR_SHUTTING_DOWN', 'the gateway is shutting down; retry on another instance'));
+    }
+    if (masterKey && !isProbe && !masterKey.accepts(request.headers.authorization, request.headers['x-api-key'])) {
+      return done(new GatewayError('BW_ERR_UNAUTHORIZED', 'Incorrect or missing API key: send `Authorization: Bearer <key>`', { publicCode: 'invalid_api_key' }));
+    }
+    done();
+  });
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    const record = findRecord(request);
+    if (record?.provider) reply.header('x-breakwater-provider', record.provider);
+    if (record?.model) reply.header('x-breakwater-model', record.model);
+    done(null, payload);
+  });
+
+  app.setErrorHandler((error, request, reply) => {
+    const record = findRecord(request);
+    if (error instanceof CallAbortedError) {
+      // The client is gone; nothing useful can be sent.
+      reply.raw.destroy();
+      return;
+    }
+    const failure = toGatewayError(error);
+    if (record) record.errorCode = failure.code;
+    if (failure.code === 'BW_ERR_INTERNAL') request.log.error({ err: error, request_id: request.id }, 'internal error');
+    reply.code(failure.status).headers(errorHeaders(failure)).send(failure.toEnvelope());
+  });
+
+  const knownRoutes = new Map<string, string[]>();
+  app.addHook('onRoute', (route) => {
+    const methods = (Array.isArray(route.method) ? route.method : [route.method]).filter((method) => method !== 'HEAD');
+    knownRoutes.set(route.url, [...(knownRoutes.get(route.url) ?? []), ...methods]);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]?.replace(/\/+$/, '') ?? '';
+    const allowed = knownRoutes.get(path);
+    if (allowed && allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      throw new GatewayError('BW_ERR_METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`);
+    }
+    throw new GatewayError('BW_ERR_NOT_FOUND', `Unknown route ${request.method} ${path}`, { publicCode: 'unknown_url' });
+  });
+
+  registerHealthRoutes(app, lifecycle, options.metrics);
+  registerOpenAIRoutes(app, { models: options.models, maxMessages: config.server.max_messages });
+  return app;
+}

@@ -1,0 +1,114 @@
+// Composes a gateway from a config: providers, model table, metrics, logs, the HTTP app, and graceful shutdown.
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { createLogger, RequestLog } from '../observability/logging.js';
+import { Metrics } from '../observability/metrics.js';
+import { createAdapter } from '../providers/registry.js';
+import type { ProviderAdapter } from '../providers/types.js';
+import { ModelTable } from '../routing/model-table.js';
+import { buildApp } from './app.js';
+import { Lifecycle } from './lifecycle.js';
+
+export interface GatewayOptions {
+  logger?: Logger;
+}
+
+export class StartupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+let nextGatewayId = 1;
+
+export class Gateway {
+  readonly app: FastifyInstance;
+  readonly lifecycle: Lifecycle;
+  readonly metrics: Metrics | undefined;
+  readonly models: ModelTable;
+  private readonly requestLog: RequestLog;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    readonly config: Config,
+    readonly providers: ReadonlyMap<string, ProviderAdapter>,
+    readonly logger: Logger,
+  ) {
+    const gatewayId = nextGatewayId++;
+    this.metrics = config.metrics.enabled ? new Metrics(gatewayId) : undefined;
+    this.requestLog = new RequestLog(logger, gatewayId);
+    this.models = new ModelTable(config, providers);
+    this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms);
+    this.app = buildApp({ config, models: this.models, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId });
+  }
+
+  static async create(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+    assertSafeToListen(config);
+    const logger = options.logger ?? createLogger(config.logging.level);
+    const providers = new Map<string, ProviderAdapter>();
+    for (const provider of config.providers) providers.set(provider.name, createAdapter(provider));
+    const gateway = new Gateway(config, providers, logger);
+    await Promise.all([...providers.values()].map((provider) => provider.start()));
+    gateway.lifecycle.markStarted();
+    return gateway;
+  }
+
+  /** Starts listening; resolves with the URL (e.g. http://127.0.0.1:8080). */
+  async listen(): Promise<string> {
+    const { host, port } = this.config.server;
+    await this.app.listen({ host, port });
+    const address = this.app.server.address();
+    const boundPort = typeof address === 'object' && address ? address.port : port;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    if (!this.config.auth.master_key) this.logger.warn({ host }, 'no auth configured (auth.master_key): listening on loopback only');
+    this.logger.info({ url, providers: [...this.providers.keys()] }, 'breakwater listening');
+    return url;
+  }
+
+  /**
+   * Graceful shutdown: readiness turns 503 at once, the listener stops accepting connections, in-flight
+   * requests and open streams get up to `drainSeconds` to finish, then whatever is left is cut.
+   */
+  shutdown(drainSeconds = this.config.server.drain_seconds): Promise<void> {
+    this.closing ??= this.drain(drainSeconds);
+    return this.closing;
+  }
+
+  private async drain(drainSeconds: number): Promise<void> {
+    this.lifecycle.startDraining();
+    const server = this.app.server;
+    this.logger.info({ drain_seconds: drainSeconds }, 'draining');
+    // Keep-alive sockets that finish their last response are closed as soon as they go idle.
+    const idleSweep = setInterval(() => server.closeIdleConnections(), 250);
+    const deadline = setTimeout(() => {
+      this.logger.warn('drain period over: closing the remaining connections');
+      server.closeAllConnections();
+    }, drainSeconds * 1000);
+    try {
+      await this.app.close();
+    } finally {
+      clearInterval(idleSweep);
+      clearTimeout(deadline);
+    }
+    await Promise.all([...this.providers.values()].map((provider) => provider.close()));
+    this.requestLog.close();
+    this.metrics?.close();
+    this.logger.info('drained; bye');
+  }
+}
+
+const loopbackHosts = new Set(['localhost', '::1', '[::1]']);
+
+export function isLoopback(host: string): boolean {
+  return loopbackHosts.has(host) || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+function assertSafeToListen(config: Config): void {
+  if (!config.auth.master_key && !isLoopback(config.server.host)) {
+    throw new StartupError(
+      `refusing to listen on ${config.server.host} with no authentication: set auth.master_key (e.g. master_key: \${BREAKWATER_MASTER_KEY}) or listen on 127.0.0.1`,
+    );
+  }
+}

@@ -1,0 +1,249 @@
+// The simulator's request handler: routes each request, counts it, picks its fault, and delivers the response.
+
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ChatRequest } from '../core/types.js';
+import { planChatCompletion, type ChatPlan } from './chat-generation.js';
+import { renderChatCompletion, renderChatStream, type ResponseIdentity } from './chat-render.js';
+import { validateChatRequest } from './chat-request.js';
+import { toHex32 } from './deterministic-random.js';
+import { deliver, ResponseControl } from './delivery.js';
+import { renderEmbeddings } from './embeddings.js';
+import { envelopeForRequestError, errorEnvelope, SimRequestError } from './error-envelope.js';
+import { reshapedDelivery, replacementDelivery, type PlannedResponse, type ResponseHeaders } from './fault-response.js';
+import { FaultSelector, type FaultTarget } from './fault-selector.js';
+import type { FaultSpec } from './fault-spec.js';
+import { applyLatencyHeader, type ResolvedLatency } from './latency.js';
+import { parseJsonBody, readBody } from './request-body.js';
+import { SimStatsCounter } from './stats.js';
+
+export interface SimHandlerConfig {
+  name: string;
+  models: readonly string[];
+  latency: ResolvedLatency;
+  faults: readonly FaultSpec[];
+}
+
+/** The parts of a request that decide how it is answered, read from its headers before the body. */
+interface RequestControls {
+  latency: ResolvedLatency;
+  faultHeader: { text: string; spec: FaultSpec; key: string | undefined } | undefined;
+}
+
+// Models listed by /v1/models carry a fixed `created` so the listing is byte-for-byte stable.
+const modelsCreated = 1_700_000_000;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function headerText(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+export class SimHandler {
+  readonly stats = new SimStatsCounter();
+  private readonly config: SimHandlerConfig;
+  private readonly faults: FaultSelector;
+  private readonly headers: ResponseHeaders;
+  private readonly modelsBody: string;
+  private readonly modelBodies: Map<string, string>;
+  private sequence = 0;
+
+  constructor(config: SimHandlerConfig) {
+    this.config = config;
+    this.faults = new FaultSelector(config.faults);
+    this.headers = {
+      json: { 'content-type': 'application/json', 'x-sim-instance': config.name },
+      eventStream: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-sim-instance': config.name },
+    };
+    const models = config.models.map((id) => ({ id, object: 'model' as const, created: modelsCreated, owned_by: 'breakwater-sim' }));
+    this.modelsBody = JSON.stringify({ object: 'list', data: models });
+    this.modelBodies = new Map(models.map((model) => [model.id, JSON.stringify(model)]));
+  }
+
+  /** Zeroes the counters and every fault's `times` count. */
+  reset(): void {
+    this.stats.reset();
+    this.faults.reset();
+  }
+
+  readonly handle = (request: IncomingMessage, response: ServerResponse): void => {
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const path = queryStart === -1 ? url : url.slice(0, queryStart);
+    const method = request.method ?? 'GET';
+
+    // Control endpoints are not counted or faulted, so watching the simulator never disturbs it.
+    if (path === '/health' || path === '/sim/stats' || path === '/sim/reset') {
+      this.handleControl(path, method, response);
+      return;
+    }
+
+    const control = this.track(response);
+    this.handleApi(path, method, request, control).catch((error: unknown) => this.fail(control, error));
+  };
+
+  private handleControl(path: string, method: string, response: ServerResponse): void {
+    let status = 200;
+    let body: string;
+    if (path === '/health' && (method === 'GET' || method === 'HEAD')) body = '{"status":"ok"}';
+    else if (path === '/sim/stats' && method === 'GET') body = JSON.stringify(this.stats.snapshot());
+    else if (path === '/sim/reset' && method === 'POST') {
+      this.reset();
+      body = JSON.stringify(this.stats.snapshot());
+    } else {
+      status = 405;
+      body = errorEnvelope(`Method ${method} is not allowed on ${path}.`, 'invalid_request_error', null, 'method_not_allowed');
+    }
+    response.writeHead(status, { ...this.headers.json, 'content-length': Buffer.byteLength(body) });
+    response.end(body);
+  }
+
+  /** Counts the request and settles it exactly once as completed or aborted when its connection closes. */
+  private track(response: ServerResponse): ResponseControl {
+    const { stats } = this;
+    const control = new ResponseControl(response);
+    const generation = stats.generation;
+    stats.total++;
+    stats.inFlight++;
+    response.once('close', () => {
+      control.cancel();
+      stats.inFlight--;
+      if (generation !== stats.generation) return;
+      if (response.writableFinished || control.endedBySim) stats.completed++;
+      else stats.aborted++;
+    });
+    return control;
+  }
+
+  private async handleApi(path: string, method: string, request: IncomingMessage, control: ResponseControl): Promise<void> {
+    if (path === '/v1/chat/completions') {
+      if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
+      this.stats.chat++;
+      const controls = this.readControls(request);
+      const body = parseJsonBody(await readBody(request));
+      const fields = isRecord(body) ? body : {};
+      const model = typeof fields.model === 'string' ? fields.model : undefined;
+      // Faults that replace the response (status, hang, reset) fire before validation, as an overloaded upstream's would.
+      return this.respond(request, control, controls, { endpoint: 'chat', model }, fields.stream === true, () =>
+        this.planChat(validateChatRequest(body), controls.latency),
+      );
+    }
+    if (path === '/v1/embeddings') {
+      if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
+      this.stats.embeddings++;
+      const controls = this.readControls(request);
+      const body = parseJsonBody(await readBody(request));
+      const model = isRecord(body) && typeof body.model === 'string' ? body.model : undefined;
+      return this.respond(request, control, controls, { endpoint: 'embeddings', model }, false, () => ({
+        stream: false,
+        body: renderEmbeddings(body),
+        initialDelayMs: controls.latency.firstTokenMs,
+      }));
+    }
+    if (path === '/v1/models' || path.startsWith('/v1/models/')) {
+      if (method !== 'GET') return this.methodNotAllowed(control, method, path, 'GET');
+      this.stats.models++;
+      const controls = this.readControls(request);
+      const body = path === '/v1/models' ? this.modelsBody : this.modelBodies.get(decodeURIComponent(path.slice('/v1/models/'.length)));
+      if (body === undefined) throw new SimRequestError(404, `The model '${path.slice('/v1/models/'.length)}' does not exist.`, { param: 'model', code: 'model_not_found' });
+      // Listing models is metadata, not generation, so configured latency does not apply.
+      return this.respond(request, control, controls, { endpoint: 'models', model: undefined }, false, () => ({ stream: false, body, initialDelayMs: 0 }));
+    }
+    throw new SimRequestError(404, `Unknown request URL: ${method} ${path}.`, { code: 'unknown_url' });
+  }
+
+  private planChat(chatRequest: ChatRequest, latency: ResolvedLatency): PlannedResponse {
+    const { firstTokenMs, perTokenMs } = latency;
+    const plan = planChatCompletion(chatRequest);
+    const identity: ResponseIdentity = { id: this.nextId(plan), created: Math.floor(Date.now() / 1000), model: chatRequest.model };
+    if (chatRequest.stream !== true) {
+      const body = renderChatCompletion(plan, identity);
+      return { stream: false, body, initialDelayMs: firstTokenMs + perTokenMs * plan.usage.completion_tokens };
+    }
+    const events = renderChatStream(plan, identity, chatRequest.stream_options?.include_usage === true);
+    return { stream: true, events, initialDelayMs: firstTokenMs, delaysMs: tokenDelays(plan, events.length, perTokenMs) };
+  }
+
+  /**
+   * Applies the request's fault (if any) and delivers. `plan` validates and renders the real
+   * response; it runs only when one is needed, and a SimRequestError from it becomes the 400.
+   */
+  private respond(request: IncomingMessage, control: ResponseControl, controls: RequestControls, target: FaultTarget, stream: boolean, plan: () => PlannedResponse): void {
+    const fault = this.faults.select(controls.faultHeader, target);
+    if (fault === undefined) {
+      deliver(control, reshapedDelivery(plan(), undefined, this.headers));
+      return;
+    }
+    if (fault.connection === 'reset') {
+      this.stats.faulted++;
+      control.endedBySim = true;
+      request.socket.resetAndDestroy();
+      return;
+    }
+    // Never answering is the fault; the connection-close listener clears up when the client gives up.
+    if (fault.hang === 'before-headers') {
+      this.stats.faulted++;
+      return;
+    }
+    const replacement = replacementDelivery(fault, stream, this.headers, controls.latency.firstTokenMs);
+    // Reshaping faults need a valid request: an invalid one gets its 400 (thrown by plan) and is not counted as faulted.
+    const delivery = replacement ?? reshapedDelivery(plan(), fault, this.headers);
+    this.stats.faulted++;
+    deliver(control, delivery);
+  }
+
+  /** Reads x-sim-fault, x-sim-fault-key and x-sim-latency; a malformed one is the caller's 400. */
+  private readControls(request: IncomingMessage): RequestControls {
+    const latencyText = headerText(request, 'x-sim-latency');
+    const latency = latencyText === undefined ? this.config.latency : applyLatencyHeader(latencyText, this.config.latency);
+    const faultText = headerText(request, 'x-sim-fault');
+    if (faultText === undefined) return { latency, faultHeader: undefined };
+    let spec: FaultSpec;
+    try {
+      spec = this.faults.parseHeader(faultText);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new SimRequestError(400, `Invalid x-sim-fault header: ${detail}`, { code: 'invalid_sim_fault' });
+    }
+    return { latency, faultHeader: { text: faultText, spec, key: headerText(request, 'x-sim-fault-key') } };
+  }
+
+  private nextId(plan: ChatPlan): string {
+    // The hash keeps ids traceable to their request; the sequence keeps two identical requests distinguishable.
+    this.sequence = (this.sequence + 1) >>> 0;
+    return `chatcmpl-sim-${toHex32(plan.seed)}${toHex32(this.sequence)}`;
+  }
+
+  private methodNotAllowed(control: ResponseControl, method: string, path: string, allowed: string): void {
+    const body = errorEnvelope(`Method ${method} is not allowed on ${path}; use ${allowed}.`, 'invalid_request_error', null, 'method_not_allowed');
+    this.sendError(control, 405, body, { allow: allowed });
+  }
+
+  private fail(control: ResponseControl, error: unknown): void {
+    if (control.response.headersSent || control.response.destroyed) {
+      control.response.destroy();
+      return;
+    }
+    if (error instanceof SimRequestError) {
+      this.sendError(control, error.status, envelopeForRequestError(error), {});
+      return;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    this.sendError(control, 500, errorEnvelope(`Simulator failure: ${message}`, 'server_error', null, null), {});
+  }
+
+  private sendError(control: ResponseControl, status: number, body: string, extraHeaders: OutgoingHttpHeaders): void {
+    deliver(control, { status, headers: { ...this.headers.json, ...extraHeaders }, initialDelayMs: 0, pieces: [body], delaysMs: [], ending: 'end' });
+  }
+}
+
+/** Per-event waits for a stream: perTokenMs before each token chunk, none before role, finish, usage or [DONE]. */
+function tokenDelays(plan: ChatPlan, eventCount: number, perTokenMs: number): number[] {
+  if (perTokenMs <= 0) return [];
+  const tokenEvents = plan.toolCall !== null ? plan.toolCall.argumentPieces.length : plan.wordIndices.length;
+  const delays = new Array<number>(eventCount).fill(0);
+  for (let index = 1; index <= tokenEvents; index++) delays[index] = perTokenMs;
+  return delays;
+}
