@@ -1,6 +1,6 @@
 // The HTTP application: Fastify with auth, draining, request records, the routes and the single error handler.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
@@ -29,7 +29,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const { config, lifecycle } = options;
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // The gateway writes its own one line per request (observability/logging.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
     requestIdHeader: false,
     genReqId: (request) => {
@@ -44,6 +45,16 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   registerRequestRecords(app, options.gatewayId);
+
+  // Bodies are JSON whatever the declared type (`curl -d` sends form-urlencoded): parse them as JSON, bounded by bodyLimit.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser('*', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   const masterKey = config.auth.master_key ? new MasterKeyCheck(config.auth.master_key) : undefined;
   app.addHook('onRequest', (request, reply, done) => {

@@ -36,6 +36,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
 function headerText(request: IncomingMessage, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
@@ -146,8 +154,9 @@ export class SimHandler {
       if (method !== 'GET') return this.methodNotAllowed(control, method, path, 'GET');
       this.stats.models++;
       const controls = this.readControls(request);
-      const body = path === '/v1/models' ? this.modelsBody : this.modelBodies.get(decodeURIComponent(path.slice('/v1/models/'.length)));
-      if (body === undefined) throw new SimRequestError(404, `The model '${path.slice('/v1/models/'.length)}' does not exist.`, { param: 'model', code: 'model_not_found' });
+      const modelId = path === '/v1/models' ? undefined : safeDecode(path.slice('/v1/models/'.length));
+      const body = modelId === undefined ? this.modelsBody : this.modelBodies.get(modelId);
+      if (body === undefined) throw new SimRequestError(404, `The model '${modelId}' does not exist.`, { param: 'model', code: 'model_not_found' });
       // Listing models is metadata, not generation, so configured latency does not apply.
       return this.respond(request, control, controls, { endpoint: 'models', model: undefined }, false, () => ({ stream: false, body, initialDelayMs: 0 }));
     }
