@@ -61,7 +61,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header('x-request-id', request.id);
     const route = request.routeOptions.url ?? '';
     const isProbe = route === '/health' || route === '/ready' || (route === '/metrics' && !config.metrics.require_auth);
-    if (lifecycle.draining && !probeRoutes.has(route)) {
+    if (lifecycle.refusingRequests && !probeRoutes.has(route)) {
       reply.header('connection', 'close');
       return done(new GatewayError('BW_ERR_SHUTTING_DOWN', 'the gateway is shutting down; retry on another instance'));
     }

@@ -71,13 +71,19 @@ export class Gateway {
    * Graceful shutdown: readiness turns 503 at once, the listener stops accepting connections, in-flight
    * requests and open streams get up to `drainSeconds` to finish, then whatever is left is cut.
    */
-  shutdown(drainSeconds = this.config.server.drain_seconds): Promise<void> {
-    this.closing ??= this.drain(drainSeconds);
+  shutdown(drainSeconds = this.config.server.drain_seconds, delaySeconds = this.config.server.shutdown_delay_seconds): Promise<void> {
+    this.closing ??= this.drain(drainSeconds, delaySeconds);
     return this.closing;
   }
 
-  private async drain(drainSeconds: number): Promise<void> {
+  private async drain(drainSeconds: number, delaySeconds: number): Promise<void> {
     this.lifecycle.startDraining();
+    if (delaySeconds > 0) {
+      // Lame duck: still serving, but /ready says 503 so load balancers stop sending new traffic first.
+      this.logger.info({ shutdown_delay_seconds: delaySeconds }, 'not ready; still serving until the shutdown delay passes');
+      await new Promise((resolve) => setTimeout(resolve, delaySeconds * 1000));
+    }
+    this.lifecycle.stopAccepting();
     const server = this.app.server;
     this.logger.info({ drain_seconds: drainSeconds }, 'draining');
     // Keep-alive sockets that finish their last response are closed as soon as they go idle.

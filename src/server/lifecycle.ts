@@ -8,7 +8,10 @@ export interface ReadinessReport {
 }
 
 export class Lifecycle {
+  /** Shutting down: /ready answers 503 from the first signal on. */
   draining = false;
+  /** The listener is closed: requests still arriving on open keep-alive connections are refused with 503. */
+  refusingRequests = false;
   private started = false;
   private cached: { at: number; report: ReadinessReport } | undefined;
 
@@ -26,6 +29,10 @@ export class Lifecycle {
   startDraining(): void {
     this.draining = true;
     this.cached = undefined;
+  }
+
+  stopAccepting(): void {
+    this.refusingRequests = true;
   }
 
   readiness(): ReadinessReport {

@@ -44,7 +44,7 @@ export async function startTestGateway(raw: Record<string, unknown> = {}): Promi
       if (!(provider instanceof SimAdapter) || !provider.simulator) throw new Error(`no in-process simulator named ${name}`);
       return provider.simulator;
     },
-    close: () => gateway.shutdown(1),
+    close: () => gateway.shutdown(1, 0),
   };
 }
 
