@@ -63,8 +63,6 @@ export async function startSimServer(options: SimOptions = {}): Promise<SimServe
   const host = options.host ?? '127.0.0.1';
 
   const server = createServer({ keepAliveTimeout: keepAliveTimeoutMs, noDelay: true }, handler.handle);
-  // A client vanishing mid-request is routine here (that is what the faults provoke); never let it crash the process.
-  server.on('clientError', (_error, socket) => socket.destroy());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
