@@ -64,7 +64,8 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-if ((spec.warmup ?? 0) > 0) await run(spec.warmup, false); // warm-up: JIT, keep-alive pools, lazy init — discarded
+// Warm-up: JIT, keep-alive pools, lazy init — discarded (only its request count is kept, for the upstream cross-check).
+const warmup = (spec.warmup ?? 0) > 0 ? await run(spec.warmup, false) : undefined;
 const result = await run(spec.duration ?? 10, true);
 const sorted = samples.subarray(0, sampleCount).sort();
 const round = (value) => (value === null ? null : Math.round(value * 1000) / 1000);
@@ -77,6 +78,7 @@ process.stdout.write(
     rpsPerSecondMean: result.requests.average,
     rpsStddev: result.requests.stddev,
     totalRequests: result.requests.total,
+    warmupRequests: warmup ? warmup.requests.total : 0,
     ok2xx: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,
@@ -88,6 +90,8 @@ process.stdout.write(
     // Bytes read per response (headers + body): a cheap guard that streams were not cut short.
     bytesPerResponse: responses > 0 ? result.throughput.total / responses : 0,
     durationS: result.duration,
+    // This worker's own CPU time (user+system, whole life): run.mjs counts it as ours when it sums up other load.
+    workerCpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
     connections: result.connections,
   }) + '\n',
 );

@@ -1,23 +1,13 @@
-// The request path for chat completions and embeddings: resolve the model, call the provider, hand back a result or a stream.
+// The terminal step of the request path: resolve the model, call the provider, hand back a result or a stream.
 import { GatewayError } from '../core/errors.js';
-import type { ChatRequest, EmbeddingsRequest, StreamChunk } from '../core/types.js';
-import type { RequestRecord } from '../observability/events.js';
-import type { ChatResult, EmbeddingsResult } from '../providers/types.js';
+import type { ChatRequest, EmbeddingsRequest } from '../core/types.js';
+import type { EmbeddingsResult } from '../providers/types.js';
 import type { ModelTable, Target } from '../routing/model-table.js';
+import type { ChatOutcome, PipelineContext } from './context.js';
 import { reportUpstreamError } from './upstream-errors.js';
 
-export interface PipelineContext {
-  models: ModelTable;
-  record: RequestRecord;
-  /** Aborted when the client disconnects. */
-  signal: AbortSignal;
-  clientHeaders: Record<string, string | string[] | undefined>;
-}
-
-export type ChatOutcome = { kind: 'json'; result: ChatResult } | { kind: 'stream'; stream: AsyncIterable<StreamChunk> };
-
-export async function executeChat(request: ChatRequest, context: PipelineContext): Promise<ChatOutcome> {
-  const target = resolve(request.model, context);
+export async function executeChat(models: ModelTable, request: ChatRequest, context: PipelineContext): Promise<ChatOutcome> {
+  const target = resolve(models, request.model, context);
   const options = callOptions(target, context);
   try {
     if (request.stream === true) return { kind: 'stream', stream: await target.provider.chatStream(request, options) };
@@ -34,8 +24,8 @@ export async function executeChat(request: ChatRequest, context: PipelineContext
   }
 }
 
-export async function executeEmbeddings(request: EmbeddingsRequest, context: PipelineContext): Promise<EmbeddingsResult> {
-  const target = resolve(request.model, context);
+export async function executeEmbeddings(models: ModelTable, request: EmbeddingsRequest, context: PipelineContext): Promise<EmbeddingsResult> {
+  const target = resolve(models, request.model, context);
   try {
     const result = await target.provider.embeddings(request, callOptions(target, context));
     context.record.promptTokens = result.response.usage?.prompt_tokens;
@@ -46,8 +36,8 @@ export async function executeEmbeddings(request: EmbeddingsRequest, context: Pip
   }
 }
 
-function resolve(model: string, context: PipelineContext): Target {
-  const target = context.models.resolve(model);
+function resolve(models: ModelTable, model: string, context: PipelineContext): Target {
+  const target = models.resolve(model);
   if (!target) {
     throw new GatewayError('BW_ERR_MODEL_NOT_FOUND', `The model \`${model}\` does not exist or is not served by this gateway (GET /v1/models lists them)`, {
       param: 'model',
@@ -55,7 +45,7 @@ function resolve(model: string, context: PipelineContext): Target {
     });
   }
   context.record.model = target.model;
-  context.record.modelLabel = context.models.isListed(target.model) ? target.model : 'other';
+  context.record.modelLabel = models.isListed(target.model) ? target.model : 'other';
   context.record.provider = target.provider.name;
   return target;
 }

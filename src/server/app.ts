@@ -6,17 +6,22 @@ import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { CallAbortedError } from '../providers/http-client.js';
+import type { ChatOutcome, Handler } from '../pipeline/context.js';
+import type { ChatRequest, EmbeddingsRequest } from '../core/types.js';
+import type { EmbeddingsResult } from '../providers/types.js';
 import type { ModelTable } from '../routing/model-table.js';
 import { MasterKeyCheck } from './auth.js';
 import { errorHeaders, toGatewayError } from './error-handler.js';
 import type { Lifecycle } from './lifecycle.js';
-import { findRecord, probeRoutes, registerRequestRecords } from './request-record.js';
+import { findContext, probeRoutes, registerRequestContexts } from './request-context.js';
 import { registerHealthRoutes } from './routes/health.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 
 export interface AppOptions {
   config: Config;
   models: ModelTable;
+  chat: Handler<ChatRequest, ChatOutcome>;
+  embeddings: Handler<EmbeddingsRequest, EmbeddingsResult>;
   lifecycle: Lifecycle;
   metrics: Metrics | undefined;
   logger: Logger;
@@ -44,7 +49,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     routerOptions: { ignoreTrailingSlash: true },
   });
 
-  registerRequestRecords(app, options.gatewayId);
+  registerRequestContexts(app, options.gatewayId);
 
   // Bodies are JSON whatever the declared type (`curl -d` sends form-urlencoded): parse them as JSON, bounded by bodyLimit.
   app.removeContentTypeParser('text/plain');
@@ -65,21 +70,28 @@ export function buildApp(options: AppOptions): FastifyInstance {
       reply.header('connection', 'close');
       return done(new GatewayError('BW_ERR_SHUTTING_DOWN', 'the gateway is shutting down; retry on another instance'));
     }
-    if (masterKey && !isProbe && !masterKey.accepts(request.headers.authorization, request.headers['x-api-key'])) {
-      return done(new GatewayError('BW_ERR_UNAUTHORIZED', 'Incorrect or missing API key: send `Authorization: Bearer <key>`', { publicCode: 'invalid_api_key' }));
+    if (masterKey && !isProbe) {
+      if (!masterKey.accepts(request.headers.authorization, request.headers['x-api-key'])) {
+        return done(new GatewayError('BW_ERR_UNAUTHORIZED', 'Incorrect or missing API key: send `Authorization: Bearer <key>`', { publicCode: 'invalid_api_key' }));
+      }
+      const context = findContext(request);
+      if (context) context.principal = { keyId: 'master' };
     }
     done();
   });
 
   app.addHook('onSend', (request, reply, payload, done) => {
-    const record = findRecord(request);
-    if (record?.provider) reply.header('x-breakwater-provider', record.provider);
-    if (record?.model) reply.header('x-breakwater-model', record.model);
+    const context = findContext(request);
+    if (context) {
+      reply.headers(context.responseHeaders);
+      if (context.record.provider) reply.header('x-breakwater-provider', context.record.provider);
+      if (context.record.model) reply.header('x-breakwater-model', context.record.model);
+    }
     done(null, payload);
   });
 
   app.setErrorHandler((error, request, reply) => {
-    const record = findRecord(request);
+    const record = findContext(request)?.record;
     if (error instanceof CallAbortedError) {
       // The client is gone; nothing useful can be sent.
       reply.raw.destroy();
@@ -108,6 +120,6 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   registerHealthRoutes(app, lifecycle, options.metrics);
-  registerOpenAIRoutes(app, { models: options.models, maxMessages: config.server.max_messages });
+  registerOpenAIRoutes(app, { models: options.models, chat: options.chat, embeddings: options.embeddings, maxMessages: config.server.max_messages });
   return app;
 }

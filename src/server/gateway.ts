@@ -7,6 +7,9 @@ import { Metrics } from '../observability/metrics.js';
 import { createAdapter } from '../providers/registry.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { ModelTable } from '../routing/model-table.js';
+import { compose } from '../pipeline/context.js';
+import { executeChat, executeEmbeddings } from '../pipeline/chat.js';
+import { chatSteps, embeddingsSteps } from '../pipeline/steps.js';
 import { buildApp } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 
@@ -41,7 +44,10 @@ export class Gateway {
     this.requestLog = new RequestLog(logger, gatewayId);
     this.models = new ModelTable(config, providers);
     this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms);
-    this.app = buildApp({ config, models: this.models, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId });
+    const models = this.models;
+    const chat = compose(chatSteps(config), (request, context) => executeChat(models, request, context));
+    const embeddings = compose(embeddingsSteps(config), (request, context) => executeEmbeddings(models, request, context));
+    this.app = buildApp({ config, models, chat, embeddings, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId });
   }
 
   static async create(config: Config, options: GatewayOptions = {}): Promise<Gateway> {

@@ -1,16 +1,20 @@
 // The OpenAI-compatible API: /v1/chat/completions (JSON and SSE), /v1/embeddings, /v1/models.
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { GatewayError } from '../../core/errors.js';
-import { executeChat, executeEmbeddings, type PipelineContext } from '../../pipeline/chat.js';
+import type { ChatRequest, EmbeddingsRequest } from '../../core/types.js';
+import type { ChatOutcome, Handler, PipelineContext } from '../../pipeline/context.js';
 import { reportUpstreamError } from '../../pipeline/upstream-errors.js';
 import { validateChatRequest, validateEmbeddingsRequest } from '../../pipeline/validate.js';
+import type { EmbeddingsResult } from '../../providers/types.js';
 import type { ModelTable } from '../../routing/model-table.js';
+import { contextOf } from '../request-context.js';
 import { relayStream, startStream } from '../sse.js';
-import { recordOf } from '../request-record.js';
 
 export interface OpenAIRoutesOptions {
   models: ModelTable;
   maxMessages: number;
+  chat: Handler<ChatRequest, ChatOutcome>;
+  embeddings: Handler<EmbeddingsRequest, EmbeddingsResult>;
 }
 
 export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): void {
@@ -19,9 +23,9 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
 
   app.post('/v1/chat/completions', async (request, reply) => {
     const body = validateChatRequest(request.body, limits);
-    const context = pipelineContext(request, reply, options.models);
+    const context = contextOf(request);
     context.record.stream = body.stream === true;
-    const outcome = await executeChat(body, context);
+    const outcome = await options.chat(body, context);
     if (outcome.kind === 'json') return reply.header('content-type', 'application/json').send(outcome.result.raw);
     let start;
     try {
@@ -31,14 +35,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       throw error;
     }
     reply.hijack();
-    const headers = responseHeaders(reply, context);
-    await relayStream(reply.raw, headers, start, context.record, body.stream_options?.include_usage === true);
+    await relayStream(reply.raw, responseHeaders(reply, context), start, context.record, body.stream_options?.include_usage === true);
     return reply;
   });
 
   app.post('/v1/embeddings', async (request, reply) => {
     const body = validateEmbeddingsRequest(request.body);
-    const result = await executeEmbeddings(body, pipelineContext(request, reply, options.models));
+    const result = await options.embeddings(body, contextOf(request));
     return reply.header('content-type', 'application/json').send(result.raw);
   });
 
@@ -54,18 +57,11 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
   });
 }
 
-function pipelineContext(request: FastifyRequest, reply: FastifyReply, models: ModelTable): PipelineContext {
-  const controller = new AbortController();
-  // A client that goes away aborts the upstream call at once (the response's socket closes before it finished).
-  reply.raw.once('close', () => {
-    if (!reply.raw.writableFinished) controller.abort();
-  });
-  return { models, record: recordOf(request), signal: controller.signal, clientHeaders: request.headers };
-}
-
+/** Headers for a hijacked (streamed) reply: those already set on the reply, the pipeline's, and who served it. */
 function responseHeaders(reply: FastifyReply, context: PipelineContext): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = String(value);
+  Object.assign(headers, context.responseHeaders);
   if (context.record.provider) headers['x-breakwater-provider'] = context.record.provider;
   if (context.record.model) headers['x-breakwater-model'] = context.record.model;
   return headers;
