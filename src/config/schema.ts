@@ -95,6 +95,34 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    stores: Type.Object(
+      {
+        sqlite: Type.Object(
+          { path: Type.String({ default: '.breakwater/breakwater.db', description: 'embedded store file (keys, ledger, idempotency, cache L2)' }) },
+          { additionalProperties: false, default: {} },
+        ),
+        redis: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ minLength: 1, description: 'redis://host:port/db — enables the shared (multi-replica) backends' }),
+              key_prefix: Type.String({ default: 'bw:' }),
+              command_timeout_ms: Type.Integer({ minimum: 1, maximum: 60_000, default: 50 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+        postgres: Type.Optional(
+          Type.Object(
+            {
+              url: Type.String({ minLength: 1, description: 'postgres://user@host:5432/db — spend ledger and keys for scale-out' }),
+              max_connections: Type.Integer({ minimum: 1, maximum: 1_000, default: 10 }),
+            },
+            { additionalProperties: false },
+          ),
+        ),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     providers: Type.Array(ProviderSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
