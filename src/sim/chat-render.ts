@@ -13,10 +13,31 @@ export interface ResponseIdentity {
 
 export const doneEvent = 'data: [DONE]\n\n';
 
+/** A rendered SSE stream: one string per event, and which events carry a generated token (paced by per-token latency). */
+export interface RenderedStream {
+  events: string[];
+  tokenEvents: boolean[];
+}
+
+/** Builds a RenderedStream event by event. */
+export class StreamBuilder {
+  readonly events: string[] = [];
+  readonly tokenEvents: boolean[] = [];
+
+  push(event: string, isToken = false): void {
+    this.events.push(event);
+    this.tokenEvents.push(isToken);
+  }
+
+  build(): RenderedStream {
+    return { events: this.events, tokenEvents: this.tokenEvents };
+  }
+}
+
 export function renderChatCompletion(plan: ChatPlan, identity: ResponseIdentity): string {
   const message: ChatMessage = { role: 'assistant', content: plan.content, refusal: null };
-  if (plan.toolCall !== null) {
-    message.tool_calls = [{ id: plan.toolCall.id, type: 'function', function: { name: plan.toolCall.name, arguments: plan.toolCall.arguments } }];
+  if (plan.toolCalls.length > 0) {
+    message.tool_calls = plan.toolCalls.map((call) => ({ id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } }));
   }
   const completion: ChatCompletion = {
     id: identity.id,
@@ -35,32 +56,36 @@ export function renderChatCompletion(plan: ChatPlan, identity: ResponseIdentity)
  * JSON.stringify per chunk because this is the benchmark hot path; the output is still exactly the
  * JSON that the object form would give.
  */
-export function renderChatStream(plan: ChatPlan, identity: ResponseIdentity, includeUsage: boolean): string[] {
+export function renderChatStream(plan: ChatPlan, identity: ResponseIdentity, includeUsage: boolean): RenderedStream {
   const identityJson = `"id":"${identity.id}","object":"chat.completion.chunk","created":${identity.created},"model":${JSON.stringify(identity.model)},"system_fingerprint":"sim"`;
   const head = `data: {${identityJson},"choices":[{"index":0,"delta":`;
   // With include_usage OpenAI sends `"usage":null` on every chunk but the last; clients rely on the key being there.
   const usageTail = includeUsage ? ',"usage":null' : '';
   const tail = `,"logprobs":null,"finish_reason":null}]${usageTail}}\n\n`;
-  const events: string[] = [];
+  const stream = new StreamBuilder();
 
-  if (plan.toolCall !== null) {
-    const { id, name, argumentPieces } = plan.toolCall;
-    events.push(`${head}{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}${tail}`);
-    for (const piece of argumentPieces) {
-      events.push(`${head}{"tool_calls":[{"index":0,"function":{"arguments":${JSON.stringify(piece)}}}]}${tail}`);
-    }
+  if (plan.toolCalls.length > 0) {
+    // Parallel calls stream one after another, each opened by a header chunk carrying its index, id and name.
+    plan.toolCalls.forEach(({ id, name, argumentPieces }, index) => {
+      const role = index === 0 ? '"role":"assistant","content":null,' : '';
+      stream.push(`${head}{${role}"tool_calls":[{"index":${index},"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}${tail}`);
+      for (const piece of argumentPieces) {
+        stream.push(`${head}{"tool_calls":[{"index":${index},"function":{"arguments":${JSON.stringify(piece)}}}]}${tail}`, true);
+      }
+    });
   } else {
-    events.push(`${head}{"role":"assistant","content":""}${tail}`);
+    stream.push(`${head}{"role":"assistant","content":""}${tail}`);
     plan.wordIndices.forEach((wordIndex, position) => {
       const wordJson = (position === 0 ? bareWordJson : spacedWordJson)[wordIndex];
-      events.push(`${head}{"content":${wordJson}}${tail}`);
+      stream.push(`${head}{"content":${wordJson}}${tail}`, true);
     });
+    if (plan.tailText !== '') stream.push(`${head}{"content":${JSON.stringify(plan.tailText)}}${tail}`, true);
   }
 
-  events.push(`${head}{},"logprobs":null,"finish_reason":"${plan.finishReason}"}]${usageTail}}\n\n`);
-  if (includeUsage) events.push(`data: {${identityJson},"choices":[],"usage":${JSON.stringify(plan.usage)}}\n\n`);
-  events.push(doneEvent);
-  return events;
+  stream.push(`${head}{},"logprobs":null,"finish_reason":"${plan.finishReason}"}]${usageTail}}\n\n`);
+  if (includeUsage) stream.push(`data: {${identityJson},"choices":[],"usage":${JSON.stringify(plan.usage)}}\n\n`);
+  stream.push(doneEvent);
+  return stream.build();
 }
 
 /** A 200 body that is not JSON (the first half of a real one, then noise), for the `malformed` fault. */

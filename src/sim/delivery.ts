@@ -20,6 +20,8 @@ export class ResponseControl {
   readonly response: ServerResponse;
   timer: NodeJS.Timeout | undefined;
   endedBySim = false;
+  /** Renders this request's errors in its wire format's shape (Anthropic, Gemini); unset means OpenAI's envelope. */
+  errorBody: ((status: number, message: string, code: string | null) => string) | undefined;
 
   constructor(response: ServerResponse) {
     this.response = response;

@@ -8,7 +8,7 @@ import type { FaultSpec } from './fault-spec.js';
 
 /** What a successful response would be, before any fault reshapes it. */
 export type PlannedResponse =
-  | { stream: false; body: string; initialDelayMs: number }
+  | { stream: false; body: string; initialDelayMs: number; status?: number }
   | { stream: true; events: readonly string[]; initialDelayMs: number; delaysMs: readonly number[] };
 
 export interface ResponseHeaders {
@@ -20,13 +20,18 @@ const htmlBody = '<html><head><title>502 Bad Gateway</title></head><body><h1>bad
 // A non-stream body paced by `trickle` is sent in this many pieces.
 const tricklePieces = 4;
 
+/** Renders an error body in a wire format's own shape (OpenAI's envelope by default). */
+export type ErrorBodyRenderer = (status: number, message: string, code: string | null) => string;
+
+export const openAIErrorBody: ErrorBodyRenderer = (status, message, code) => errorEnvelope(message, errorTypeForStatus(status), null, code);
+
 /**
  * Faults that replace the response outright (status, content-type, hang after headers), so the
  * completion never needs generating. Returns undefined for faults that reshape a real response.
  */
-export function replacementDelivery(fault: FaultSpec, stream: boolean, headers: ResponseHeaders, initialDelayMs: number): Delivery | undefined {
+export function replacementDelivery(fault: FaultSpec, stream: boolean, headers: ResponseHeaders, initialDelayMs: number, errorBody: ErrorBodyRenderer = openAIErrorBody): Delivery | undefined {
   if (fault.status !== undefined) {
-    const body = errorEnvelope(faultMessageForStatus(fault.status), errorTypeForStatus(fault.status), null, fault.code ?? null);
+    const body = errorBody(fault.status, faultMessageForStatus(fault.status), fault.code ?? null);
     const errorHeaders = fault.retryAfter === undefined ? headers.json : { ...headers.json, 'retry-after': fault.retryAfter };
     return { status: fault.status, headers: errorHeaders, initialDelayMs, pieces: [body], delaysMs: [], ending: 'end' };
   }
@@ -42,7 +47,8 @@ export function replacementDelivery(fault: FaultSpec, stream: boolean, headers: 
 /** Applies cut-after, stall-after, malformed and trickle (or nothing) to a planned response. */
 export function reshapedDelivery(planned: PlannedResponse, fault: FaultSpec | undefined, headers: ResponseHeaders): Delivery {
   if (planned.stream) return reshapedStream(planned.events, planned.initialDelayMs, planned.delaysMs, fault, headers.eventStream);
-  return reshapedBody(planned.body, planned.initialDelayMs, fault, headers.json);
+  const delivery = reshapedBody(planned.body, planned.initialDelayMs, fault, headers.json);
+  return planned.status === undefined ? delivery : { ...delivery, status: planned.status };
 }
 
 function reshapedStream(events: readonly string[], initialDelayMs: number, delaysMs: readonly number[], fault: FaultSpec | undefined, headers: OutgoingHttpHeaders): Delivery {

@@ -31,22 +31,28 @@ export interface FaultSpec {
   trickleMs?: number;
   /** `reset`: destroy the socket (TCP RST) as soon as the request has arrived. */
   connection?: 'reset';
+  /**
+   * A content-policy block, in the wire format's own terms: `output` stops the text halfway with the content
+   * filter (OpenAI `content_filter`, Anthropic `refusal`, Gemini `SAFETY`); `prompt` refuses the prompt itself
+   * (OpenAI: 400 `content_filter`; Anthropic: an empty `refusal`; Gemini: `promptFeedback.blockReason`).
+   */
+  block?: 'output' | 'prompt';
   /** Only requests for this model are faulted. */
   model?: string;
   /** Only requests to this endpoint are faulted. */
   endpoint?: FaultEndpoint;
 }
 
-const actionKeys = ['status', 'hang', 'cutAfter', 'stallAfter', 'malformed', 'contentType', 'connection'] as const;
+const actionKeys = ['status', 'hang', 'cutAfter', 'stallAfter', 'malformed', 'contentType', 'connection', 'block'] as const;
 
 /** Grammar key → FaultSpec field, for messages that name the key the user actually wrote. */
 const grammarNames: Record<string, string> = {
   status: 'status', code: 'code', retryAfter: 'retry-after', times: 'times', hang: 'hang', cutAfter: 'cut-after',
   stallAfter: 'stall-after', malformed: 'malformed', contentType: 'content-type', trickleMs: 'trickle',
-  connection: 'connection', model: 'model', endpoint: 'endpoint',
+  connection: 'connection', model: 'model', endpoint: 'endpoint', block: 'block',
 };
 
-const knownKeys = 'status, code, retry-after, times, hang, cut-after, stall-after, malformed, content-type, trickle, connection, model, endpoint, none';
+const knownKeys = 'status, code, retry-after, times, hang, cut-after, stall-after, malformed, content-type, trickle, connection, block, model, endpoint, none';
 
 // Header values may hold visible ASCII, spaces and tabs only; anything else would make Node throw mid-response.
 const headerValuePattern = /^[\t\x20-\x7e]+$/;
@@ -105,6 +111,12 @@ function applyItem(spec: FaultSpec, key: string, value: string | undefined): voi
       const mode = requireValue(key, value);
       if (mode !== 'reset') throw new Error(`fault key "connection" only supports "reset", got "${mode}"`);
       spec.connection = 'reset';
+      return;
+    }
+    case 'block': {
+      const what = requireValue(key, value);
+      if (what !== 'output' && what !== 'prompt') throw new Error(`fault key "block" must be "output" or "prompt", got "${what}"`);
+      spec.block = what;
       return;
     }
     case 'model':

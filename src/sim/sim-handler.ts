@@ -2,8 +2,8 @@
 
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ChatRequest } from '../core/types.js';
-import { planChatCompletion, type ChatPlan } from './chat-generation.js';
-import { renderChatCompletion, renderChatStream, type ResponseIdentity } from './chat-render.js';
+import { blockPlan, planChatCompletion, type ChatPlan } from './chat-generation.js';
+import { renderChatCompletion, renderChatStream, type RenderedStream, type ResponseIdentity } from './chat-render.js';
 import { validateChatRequest } from './chat-request.js';
 import { toHex32 } from './deterministic-random.js';
 import { deliver, ResponseControl } from './delivery.js';
@@ -15,6 +15,11 @@ import type { FaultSpec } from './fault-spec.js';
 import { applyLatencyHeader, type ResolvedLatency } from './latency.js';
 import { parseJsonBody, readBody } from './request-body.js';
 import { SimStatsCounter } from './stats.js';
+import { anthropicChatRequest, anthropicErrorBody, renderAnthropicMessage, renderAnthropicStream } from './wire/anthropic.js';
+import { geminiChatRequest, geminiErrorBody, geminiRoute, renderGeminiEmbeddings, renderGeminiResponse, renderGeminiStream } from './wire/gemini.js';
+
+/** The provider wire formats the simulator speaks; each has its own routes, bodies, streams and error shapes. */
+type Wire = 'openai' | 'anthropic' | 'gemini';
 
 export interface SimHandlerConfig {
   name: string;
@@ -134,10 +139,23 @@ export class SimHandler {
       const fields = isRecord(body) ? body : {};
       const model = typeof fields.model === 'string' ? fields.model : undefined;
       // Faults that replace the response (status, hang, reset) fire before validation, as an overloaded upstream's would.
-      return this.respond(request, control, controls, { endpoint: 'chat', model }, fields.stream === true, () =>
-        this.planChat(validateChatRequest(body), controls.latency),
+      return this.respond(request, control, controls, { endpoint: 'chat', model }, fields.stream === true, (fault) =>
+        this.planChat(validateChatRequest(body), controls.latency, 'openai', fault),
       );
     }
+    if (path === '/v1/messages') {
+      control.errorBody = anthropicErrorBody;
+      if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
+      this.stats.chat++;
+      const controls = this.readControls(request);
+      const body = parseJsonBody(await readBody(request));
+      const fields = isRecord(body) ? body : {};
+      const model = typeof fields.model === 'string' ? fields.model : undefined;
+      return this.respond(request, control, controls, { endpoint: 'chat', model }, fields.stream === true, (fault) =>
+        this.planChat(anthropicChatRequest(body), controls.latency, 'anthropic', fault),
+      );
+    }
+    if (path.startsWith('/v1beta/')) return this.handleGemini(path, method, request, control);
     if (path === '/v1/embeddings') {
       if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
       this.stats.embeddings++;
@@ -163,26 +181,74 @@ export class SimHandler {
     throw new SimRequestError(404, `Unknown request URL: ${method} ${path}.`, { code: 'unknown_url' });
   }
 
-  private planChat(chatRequest: ChatRequest, latency: ResolvedLatency): PlannedResponse {
+  /** Google AI routes: `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`, `:batchEmbedContents`. */
+  private async handleGemini(path: string, method: string, request: IncomingMessage, control: ResponseControl): Promise<void> {
+    control.errorBody = geminiErrorBody;
+    const route = geminiRoute(path);
+    if (route === undefined) throw new SimRequestError(404, `Unknown request URL: ${method} ${path}.`);
+    if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
+    if (route.method === 'generateContent' || route.method === 'streamGenerateContent') {
+      this.stats.chat++;
+      const stream = route.method === 'streamGenerateContent';
+      const controls = this.readControls(request);
+      const body = parseJsonBody(await readBody(request));
+      // Google streams as a JSON array unless asked for SSE; clients of a gateway always ask for SSE, so only that is simulated.
+      if (stream && !/[?&]alt=sse(&|$)/.test(request.url ?? '')) throw new SimRequestError(400, 'The simulator streams Gemini responses with ?alt=sse only.');
+      return this.respond(request, control, controls, { endpoint: 'chat', model: route.model }, stream, (fault) =>
+        this.planChat(geminiChatRequest(route.model, body, stream), controls.latency, 'gemini', fault),
+      );
+    }
+    if (route.method === 'batchEmbedContents') {
+      this.stats.embeddings++;
+      const controls = this.readControls(request);
+      const body = parseJsonBody(await readBody(request));
+      return this.respond(request, control, controls, { endpoint: 'embeddings', model: route.model }, false, () => ({
+        stream: false,
+        body: renderGeminiEmbeddings(body),
+        initialDelayMs: controls.latency.firstTokenMs,
+      }));
+    }
+    throw new SimRequestError(404, `Method ${route.method} is not found for model ${route.model}.`);
+  }
+
+  private planChat(chatRequest: ChatRequest, latency: ResolvedLatency, wire: Wire, fault: FaultSpec | undefined): PlannedResponse {
     const { firstTokenMs, perTokenMs } = latency;
-    const plan = planChatCompletion(chatRequest);
+    let plan = planChatCompletion(chatRequest);
+    if (fault?.block !== undefined) plan = blockPlan(plan, fault.block);
     const identity: ResponseIdentity = { id: this.nextId(plan), created: Math.floor(Date.now() / 1000), model: chatRequest.model };
+    if (wire === 'openai' && plan.promptBlocked) {
+      // OpenAI-format services that filter prompts (Azure OpenAI) refuse them with a 400 whose code is `content_filter`.
+      const body = errorEnvelope('The response was filtered due to the prompt triggering content management policy.', 'invalid_request_error', 'prompt', 'content_filter');
+      return { stream: false, status: 400, body, initialDelayMs: firstTokenMs };
+    }
     if (chatRequest.stream !== true) {
-      const body = renderChatCompletion(plan, identity);
+      const body = wire === 'anthropic' ? renderAnthropicMessage(plan, identity) : wire === 'gemini' ? renderGeminiResponse(plan, identity) : renderChatCompletion(plan, identity);
       return { stream: false, body, initialDelayMs: firstTokenMs + perTokenMs * plan.usage.completion_tokens };
     }
-    const events = renderChatStream(plan, identity, chatRequest.stream_options?.include_usage === true);
-    return { stream: true, events, initialDelayMs: firstTokenMs, delaysMs: tokenDelays(plan, events.length, perTokenMs) };
+    const rendered =
+      wire === 'anthropic'
+        ? renderAnthropicStream(plan, identity)
+        : wire === 'gemini'
+          ? renderGeminiStream(plan, identity)
+          : renderChatStream(plan, identity, chatRequest.stream_options?.include_usage === true);
+    return { stream: true, events: rendered.events, initialDelayMs: firstTokenMs, delaysMs: tokenDelays(rendered, perTokenMs) };
   }
 
   /**
    * Applies the request's fault (if any) and delivers. `plan` validates and renders the real
    * response; it runs only when one is needed, and a SimRequestError from it becomes the 400.
    */
-  private respond(request: IncomingMessage, control: ResponseControl, controls: RequestControls, target: FaultTarget, stream: boolean, plan: () => PlannedResponse): void {
+  private respond(
+    request: IncomingMessage,
+    control: ResponseControl,
+    controls: RequestControls,
+    target: FaultTarget,
+    stream: boolean,
+    plan: (fault: FaultSpec | undefined) => PlannedResponse,
+  ): void {
     const fault = this.faults.select(controls.faultHeader, target);
     if (fault === undefined) {
-      deliver(control, reshapedDelivery(plan(), undefined, this.headers));
+      deliver(control, reshapedDelivery(plan(undefined), undefined, this.headers));
       return;
     }
     if (fault.connection === 'reset') {
@@ -196,9 +262,9 @@ export class SimHandler {
       this.stats.faulted++;
       return;
     }
-    const replacement = replacementDelivery(fault, stream, this.headers, controls.latency.firstTokenMs);
+    const replacement = replacementDelivery(fault, stream, this.headers, controls.latency.firstTokenMs, control.errorBody);
     // Reshaping faults need a valid request: an invalid one gets its 400 (thrown by plan) and is not counted as faulted.
-    const delivery = replacement ?? reshapedDelivery(plan(), fault, this.headers);
+    const delivery = replacement ?? reshapedDelivery(plan(fault), fault, this.headers);
     this.stats.faulted++;
     deliver(control, delivery);
   }
@@ -226,7 +292,8 @@ export class SimHandler {
   }
 
   private methodNotAllowed(control: ResponseControl, method: string, path: string, allowed: string): void {
-    const body = errorEnvelope(`Method ${method} is not allowed on ${path}; use ${allowed}.`, 'invalid_request_error', null, 'method_not_allowed');
+    const message = `Method ${method} is not allowed on ${path}; use ${allowed}.`;
+    const body = control.errorBody ? control.errorBody(405, message, null) : errorEnvelope(message, 'invalid_request_error', null, 'method_not_allowed');
     this.sendError(control, 405, body, { allow: allowed });
   }
 
@@ -236,11 +303,11 @@ export class SimHandler {
       return;
     }
     if (error instanceof SimRequestError) {
-      this.sendError(control, error.status, envelopeForRequestError(error), {});
+      this.sendError(control, error.status, control.errorBody ? control.errorBody(error.status, error.message, error.code) : envelopeForRequestError(error), {});
       return;
     }
-    const message = error instanceof Error ? error.message : String(error);
-    this.sendError(control, 500, errorEnvelope(`Simulator failure: ${message}`, 'server_error', null, null), {});
+    const message = `Simulator failure: ${error instanceof Error ? error.message : String(error)}`;
+    this.sendError(control, 500, control.errorBody ? control.errorBody(500, message, null) : errorEnvelope(message, 'server_error', null, null), {});
   }
 
   private sendError(control: ResponseControl, status: number, body: string, extraHeaders: OutgoingHttpHeaders): void {
@@ -248,11 +315,8 @@ export class SimHandler {
   }
 }
 
-/** Per-event waits for a stream: perTokenMs before each token chunk, none before role, finish, usage or [DONE]. */
-function tokenDelays(plan: ChatPlan, eventCount: number, perTokenMs: number): number[] {
+/** Per-event waits for a stream: perTokenMs before each token event, none before framing (role, block starts, finish, usage, [DONE]). */
+function tokenDelays(rendered: RenderedStream, perTokenMs: number): number[] {
   if (perTokenMs <= 0) return [];
-  const tokenEvents = plan.toolCall !== null ? plan.toolCall.argumentPieces.length : plan.wordIndices.length;
-  const delays = new Array<number>(eventCount).fill(0);
-  for (let index = 1; index <= tokenEvents; index++) delays[index] = perTokenMs;
-  return delays;
+  return rendered.tokenEvents.map((isToken) => (isToken ? perTokenMs : 0));
 }
