@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig } from '../config/load.js';
+import { flushTracing, installTracing } from '../observability/tracing.js';
 import { Gateway, StartupError } from '../server/gateway.js';
 
 export function registerServeCommand(program: Command): void {
@@ -20,6 +21,7 @@ export function registerServeCommand(program: Command): void {
           ...(options.port !== undefined ? { port: options.port } : {}),
         });
         gateway = await Gateway.create(config);
+        await installTracing({ logger: gateway.logger }); // a no-op unless OTEL_* asks for traces
         gateway.logger.info({ config: source }, 'configuration loaded');
         await gateway.listen();
       } catch (error) {
@@ -38,7 +40,7 @@ export function registerServeCommand(program: Command): void {
           process.exit(1);
         }
         gateway.logger.info({ signal }, 'signal received');
-        gateway.shutdown().then(
+        gateway.shutdown().then(flushTracing).then(
           () => {
             gateway.logger.flush();
             process.exit(0);

@@ -85,6 +85,12 @@ export const ConfigSchema = Type.Object(
           ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
           { default: 'info' },
         ),
+        success_sample_rate: Type.Number({
+          minimum: 0,
+          maximum: 1,
+          default: 1,
+          description: 'share of successful request lines written (errors always are); 0.1 keeps one in ten',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

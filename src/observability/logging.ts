@@ -2,6 +2,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
+import { traceIdOf } from './tracing-ids.js';
 
 export const redactedPaths = [
   'authorization',
@@ -21,13 +22,25 @@ export function createLogger(level: string, destination?: DestinationStream): Lo
   );
 }
 
+export interface RequestLogOptions {
+  /** Share of successful (status < 400) request lines written, 0..1; errors are always written. */
+  successSampleRate?: number;
+  /** Injectable for tests. */
+  random?: () => number;
+}
+
 /** Writes the per-request log line and upstream-error lines for as long as it is subscribed. */
 export class RequestLog {
+  private readonly successSampleRate: number;
+  private readonly random: () => number;
   private readonly onEnd = (message: unknown) => {
     const record = message as RequestRecord;
     if (record.gatewayId !== this.gatewayId) return;
+    // Sampling thins the routine lines only: anything a person would investigate is always written.
+    if (record.status < 400 && !record.clientClosed && this.successSampleRate < 1 && this.random() >= this.successSampleRate) return;
     const line = {
       request_id: record.requestId,
+      trace_id: traceIdOf(record),
       method: record.method,
       route: record.route,
       model: record.model,
@@ -54,7 +67,10 @@ export class RequestLog {
   constructor(
     private readonly logger: Logger,
     private readonly gatewayId: number,
+    options: RequestLogOptions = {},
   ) {
+    this.successSampleRate = options.successSampleRate ?? 1;
+    this.random = options.random ?? Math.random;
     subscribe('breakwater:request:end', this.onEnd);
     subscribe('breakwater:upstream:error', this.onUpstreamError);
   }

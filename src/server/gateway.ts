@@ -41,7 +41,7 @@ export class Gateway {
   ) {
     const gatewayId = nextGatewayId++;
     this.metrics = config.metrics.enabled ? new Metrics(gatewayId) : undefined;
-    this.requestLog = new RequestLog(logger, gatewayId);
+    this.requestLog = new RequestLog(logger, gatewayId, { successSampleRate: config.logging.success_sample_rate });
     this.models = new ModelTable(config, providers);
     this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms);
     const models = this.models;
