@@ -1,5 +1,6 @@
 // The configuration schema: one TypeBox definition gives the types, the validation and the defaults.
 import { Type, type Static } from '@sinclair/typebox';
+import { CatalogueConfigSchema } from '../catalogue/config-schema.js';
 
 const Milliseconds = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000, default: defaultValue, description });
@@ -33,13 +34,26 @@ export const SimSettingsSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const AwsSettingsSchema = Type.Object(
+  {
+    region: Type.Optional(Type.String({ minLength: 1, description: 'default: AWS_REGION, then AWS_DEFAULT_REGION' })),
+    access_key_id: Type.Optional(Type.String({ minLength: 1, description: 'default: AWS_ACCESS_KEY_ID' })),
+    secret_access_key: Type.Optional(Type.String({ minLength: 1, description: 'default: AWS_SECRET_ACCESS_KEY' })),
+    session_token: Type.Optional(Type.String({ minLength: 1, description: 'default: AWS_SESSION_TOKEN' })),
+  },
+  { additionalProperties: false },
+);
+
 export const ProviderSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]*$', description: 'instance name, shown in x-breakwater-provider' }),
-    type: Type.Union([Type.Literal('openai'), Type.Literal('openai-compatible'), Type.Literal('sim')]),
+    type: Type.Union([Type.Literal('openai'), Type.Literal('openai-compatible'), Type.Literal('sim'), Type.Literal('azure-openai'), Type.Literal('bedrock')]),
     base_url: Type.Optional(Type.String({ minLength: 1 })),
     api_key: Type.Optional(Type.String()),
     organization: Type.Optional(Type.String()),
+    api_version: Type.Optional(Type.String({ minLength: 1, description: 'azure-openai: the api-version query parameter' })),
+    azure_ad_token: Type.Optional(Type.String({ minLength: 1, description: 'azure-openai: Microsoft Entra ID token, sent as Authorization: Bearer (instead of api_key)' })),
+    aws: Type.Optional(AwsSettingsSchema),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     models: Type.Array(ModelEntrySchema, { default: [] }),
     passthrough: Type.Boolean({ default: false, description: 'serve model names no provider lists, unchanged' }),
@@ -130,6 +144,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     providers: Type.Array(ProviderSchema, { minItems: 1 }),
+    catalogue: CatalogueConfigSchema,
   },
   { additionalProperties: false },
 );

@@ -1,5 +1,7 @@
 // Builds provider adapters from the config, one per `providers[]` entry.
 import type { ProviderConfig } from '../config/schema.js';
+import { AzureOpenAIAdapter } from './azure-openai/index.js';
+import { BedrockAdapter } from './bedrock/index.js';
 import { OpenAIAdapter } from './openai/index.js';
 import { SimAdapter } from './sim/index.js';
 import type { ProviderAdapter } from './types.js';
@@ -11,5 +13,9 @@ export function createAdapter(config: ProviderConfig): ProviderAdapter {
       return new OpenAIAdapter({ config });
     case 'sim':
       return new SimAdapter(config);
+    case 'azure-openai':
+      return new AzureOpenAIAdapter(config);
+    case 'bedrock':
+      return new BedrockAdapter(config);
   }
 }

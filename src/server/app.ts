@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { catalogueFor } from '../catalogue/catalogue.js';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -12,9 +13,11 @@ import type { EmbeddingsResult } from '../providers/types.js';
 import type { ModelTable } from '../routing/model-table.js';
 import { MasterKeyCheck } from './auth.js';
 import { errorHeaders, toGatewayError } from './error-handler.js';
+import { errorBody } from './error-shape.js';
 import type { Lifecycle } from './lifecycle.js';
 import { findContext, probeRoutes, registerRequestContexts } from './request-context.js';
 import { registerHealthRoutes } from './routes/health.js';
+import { registerAnthropicMessagesRoute } from './routes/anthropic-messages.js';
 import { registerOpenAIRoutes } from './routes/openai.js';
 
 export interface AppOptions {
@@ -100,7 +103,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     const failure = toGatewayError(error);
     if (record) record.errorCode = failure.code;
     if (failure.code === 'BW_ERR_INTERNAL') request.log.error({ err: error, request_id: request.id }, 'internal error');
-    reply.code(failure.status).headers(errorHeaders(failure)).send(failure.toEnvelope());
+    reply.code(failure.status).headers(errorHeaders(failure)).send(errorBody(request, failure));
   });
 
   const knownRoutes = new Map<string, string[]>();
@@ -120,6 +123,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
   });
 
   registerHealthRoutes(app, lifecycle, options.metrics);
-  registerOpenAIRoutes(app, { models: options.models, chat: options.chat, embeddings: options.embeddings, maxMessages: config.server.max_messages });
+  registerOpenAIRoutes(app, { models: options.models, chat: options.chat, embeddings: options.embeddings, maxMessages: config.server.max_messages, catalogue: catalogueFor(config) });
+  registerAnthropicMessagesRoute(app, { chat: options.chat, maxMessages: config.server.max_messages });
   return app;
 }

@@ -16,6 +16,8 @@ export interface OpenAIAdapterOptions {
   /** Overrides config.base_url (the in-process simulator knows its URL only once started). */
   baseUrl?: string;
   forwardHeaderNames?: readonly string[];
+  /** Replaces the default `Authorization: Bearer <api_key>` (Azure OpenAI authenticates with `api-key`). */
+  authHeaders?: Record<string, string>;
 }
 
 export class OpenAIAdapter implements ProviderAdapter {
@@ -35,7 +37,7 @@ export class OpenAIAdapter implements ProviderAdapter {
       'content-type': 'application/json',
       accept: 'application/json',
       ...(options.config.headers ?? {}),
-      ...(options.config.api_key ? { authorization: `Bearer ${options.config.api_key}` } : {}),
+      ...(options.authHeaders ?? (options.config.api_key ? { authorization: `Bearer ${options.config.api_key}` } : {})),
       ...(options.config.organization ? { 'openai-organization': options.config.organization } : {}),
     };
     const baseUrl = options.baseUrl ?? options.config.base_url ?? defaultOpenAIBaseUrl;
@@ -54,9 +56,14 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async start(): Promise<void> {}
 
+  /** Where an endpoint lives under the base URL; servers with other URL layouts (Azure deployments) override it. */
+  protected endpointPath(endpoint: 'chat' | 'embeddings', _options: CallOptions): string {
+    return endpoint === 'chat' ? '/chat/completions' : '/embeddings';
+  }
+
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
     const client = this.requireClient();
-    const call = await client.send('/chat/completions', 'POST', this.headers(options), chatBody(request, options.upstreamModel, false), options.signal);
+    const call = await client.send(this.endpointPath('chat', options), 'POST', this.headers(options), chatBody(request, options.upstreamModel, false), options.signal);
     const text = await client.readText(call);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, text);
     const completion = parseJsonBody<ChatCompletion>(this.name, call.headers['content-type'], text, isChatCompletion);
@@ -67,7 +74,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const client = this.requireClient();
     const headers = this.headers(options);
     headers.accept = 'text/event-stream';
-    const call = await client.send('/chat/completions', 'POST', headers, chatBody(request, options.upstreamModel, true), options.signal);
+    const call = await client.send(this.endpointPath('chat', options), 'POST', headers, chatBody(request, options.upstreamModel, true), options.signal);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, await client.readText(call));
     const contentType = String(call.headers['content-type'] ?? '');
     if (!contentType.includes('text/event-stream')) {
@@ -83,7 +90,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResult> {
     const client = this.requireClient();
-    const call = await client.send('/embeddings', 'POST', this.headers(options), embeddingsBody(request, options.upstreamModel), options.signal);
+    const call = await client.send(this.endpointPath('embeddings', options), 'POST', this.headers(options), embeddingsBody(request, options.upstreamModel), options.signal);
     const text = await client.readText(call);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, text);
     const response = parseJsonBody<EmbeddingsResponse>(this.name, call.headers['content-type'], text, isEmbeddingsResponse);

@@ -1,5 +1,6 @@
 // The OpenAI-compatible API: /v1/chat/completions (JSON and SSE), /v1/embeddings, /v1/models.
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { listingFields, type Catalogue } from '../../catalogue/catalogue.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../../core/types.js';
 import type { ChatOutcome, Handler, PipelineContext } from '../../pipeline/context.js';
@@ -15,6 +16,8 @@ export interface OpenAIRoutesOptions {
   maxMessages: number;
   chat: Handler<ChatRequest, ChatOutcome>;
   embeddings: Handler<EmbeddingsRequest, EmbeddingsResult>;
+  /** Adds `context_window` / `max_output_tokens` to model listings when the catalogue knows the model. */
+  catalogue?: Catalogue;
 }
 
 export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutesOptions): void {
@@ -47,13 +50,13 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
 
   app.get('/v1/models', async () => ({
     object: 'list',
-    data: options.models.list().map((model) => ({ id: model.id, object: 'model', created, owned_by: model.ownedBy })),
+    data: options.models.list().map((model) => ({ id: model.id, object: 'model', created, owned_by: model.ownedBy, ...listingFields(options.catalogue, model.id) })),
   }));
 
   app.get<{ Params: { model: string } }>('/v1/models/:model', async (request) => {
     const model = options.models.list().find((entry) => entry.id === request.params.model);
     if (!model) throw new GatewayError('BW_ERR_MODEL_NOT_FOUND', `The model \`${request.params.model}\` does not exist`, { param: 'model', publicCode: 'model_not_found' });
-    return { id: model.id, object: 'model', created, owned_by: model.ownedBy };
+    return { id: model.id, object: 'model', created, owned_by: model.ownedBy, ...listingFields(options.catalogue, model.id) };
   });
 }
 

@@ -1,0 +1,37 @@
+// The Azure OpenAI adapter: OpenAI's wire format at deployment URLs, with `api-version` and `api-key` (or Entra ID) auth.
+import { ConfigError } from '../../config/config-error.js';
+import type { ProviderConfig } from '../../config/schema.js';
+import { OpenAIAdapter } from '../openai/index.js';
+import type { CallOptions } from '../types.js';
+
+/** The newest generally available data-plane API version when this adapter was written; override with `api_version`. */
+export const defaultAzureApiVersion = '2024-10-21';
+
+export class AzureOpenAIAdapter extends OpenAIAdapter {
+  private readonly versionQuery: string;
+
+  constructor(config: ProviderConfig) {
+    if (!config.base_url) {
+      throw new ConfigError(`providers[${config.name}].base_url`, 'required for type azure-openai (https://<resource>.openai.azure.com)');
+    }
+    super({ config, baseUrl: resourceUrl(config.base_url), authHeaders: authHeaders(config) });
+    this.versionQuery = `?api-version=${encodeURIComponent(config.api_version ?? defaultAzureApiVersion)}`;
+  }
+
+  /** Azure names the deployment, not the model, in the URL: the config's `{ name, model }` maps a public name to a deployment. */
+  protected override endpointPath(endpoint: 'chat' | 'embeddings', options: CallOptions): string {
+    const deployment = encodeURIComponent(options.upstreamModel);
+    return `/openai/deployments/${deployment}/${endpoint === 'chat' ? 'chat/completions' : 'embeddings'}${this.versionQuery}`;
+  }
+}
+
+/** Accepts the resource URL with or without a trailing `/openai`, as the Azure portal shows it either way. */
+function resourceUrl(baseUrl: string): string {
+  return baseUrl.replace(/\/+$/, '').replace(/\/openai$/, '');
+}
+
+function authHeaders(config: ProviderConfig): Record<string, string> {
+  if (config.azure_ad_token) return { authorization: `Bearer ${config.azure_ad_token}` };
+  if (config.api_key) return { 'api-key': config.api_key };
+  return {};
+}
