@@ -79,7 +79,8 @@ function semanticIssues(config: Config): string[] {
     const at = `providers[${index}]`;
     if (names.has(provider.name)) issues.push(`${at}.name: duplicate provider name "${provider.name}" (also providers[${names.get(provider.name)}])`);
     names.set(provider.name, index);
-    if (provider.type === 'openai' && !provider.api_key) issues.push(`${at}.api_key: required`);
+    if ((provider.type === 'openai' || provider.type === 'anthropic' || provider.type === 'gemini') && !provider.api_key) issues.push(`${at}.api_key: required`);
+    if (provider.type !== 'sim' && provider.wire !== undefined) issues.push(`${at}.wire: applies to type sim only`);
     if (provider.type === 'openai-compatible' && !provider.base_url) issues.push(`${at}.base_url: required`);
     if (provider.base_url !== undefined) {
       try {
@@ -101,6 +102,14 @@ function semanticIssues(config: Config): string[] {
       const owner = models.get(publicName);
       if (owner !== undefined) issues.push(`${at}.models[${modelIndex}]: model "${publicName}" is already served by provider ${owner}`);
       models.set(publicName, provider.name);
+    });
+  });
+  config.routes.forEach((route, index) => {
+    const at = `routes[${index}]`;
+    if (models.has(route.model)) issues.push(`${at}.model: "${route.model}" is also listed by provider ${models.get(route.model)}; a route replaces it, so list it once`);
+    models.set(route.model, 'a route');
+    route.candidates.forEach((candidate, candidateIndex) => {
+      if (!names.has(candidate.provider)) issues.push(`${at}.candidates[${candidateIndex}].provider: no provider named "${candidate.provider}"`);
     });
   });
   return issues;

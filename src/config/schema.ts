@@ -1,6 +1,10 @@
 // The configuration schema: one TypeBox definition gives the types, the validation and the defaults.
 import { Type, type Static } from '@sinclair/typebox';
 import { CatalogueConfigSchema } from '../catalogue/config-schema.js';
+import { CacheConfigSchema } from '../cache/config-schema.js';
+import { AccountingConfigSchema, AlertsConfigSchema } from '../accounting/config-schema.js';
+import { KeysConfigSchema } from '../keys/config-schema.js';
+import { BudgetsConfigSchema, LimitsConfigSchema } from '../limits/config-schema.js';
 
 const Milliseconds = (defaultValue: number, description: string) =>
   Type.Integer({ minimum: 1, maximum: 24 * 3600 * 1000, default: defaultValue, description });
@@ -47,7 +51,7 @@ export const AwsSettingsSchema = Type.Object(
 export const ProviderSchema = Type.Object(
   {
     name: Type.String({ minLength: 1, pattern: '^[a-zA-Z0-9][a-zA-Z0-9._-]*$', description: 'instance name, shown in x-breakwater-provider' }),
-    type: Type.Union([Type.Literal('openai'), Type.Literal('openai-compatible'), Type.Literal('sim'), Type.Literal('azure-openai'), Type.Literal('bedrock')]),
+    type: Type.Union([Type.Literal('openai'), Type.Literal('openai-compatible'), Type.Literal('sim'), Type.Literal('azure-openai'), Type.Literal('bedrock'), Type.Literal('anthropic'), Type.Literal('gemini')]),
     base_url: Type.Optional(Type.String({ minLength: 1 })),
     api_key: Type.Optional(Type.String()),
     organization: Type.Optional(Type.String()),
@@ -62,8 +66,86 @@ export const ProviderSchema = Type.Object(
     max_response_bytes: Type.Integer({ minimum: 1024, default: 32 * 1024 * 1024 }),
     latency: Type.Optional(SimSettingsSchema),
     faults: Type.Optional(Type.Array(Type.String({ minLength: 1 }))),
+    wire: Type.Optional(
+      Type.Union([Type.Literal('openai'), Type.Literal('anthropic'), Type.Literal('gemini')], {
+        description: 'sim: which provider wire format the simulator speaks (default openai); the matching adapter talks to it',
+      }),
+    ),
+    default_max_tokens: Type.Optional(Type.Integer({ minimum: 1, description: 'anthropic: max_tokens sent when the client gives none (default 4096)' })),
   },
   { additionalProperties: false },
+);
+
+export const CandidateSchema = Type.Object(
+  {
+    provider: Type.String({ minLength: 1, description: 'a providers[].name' }),
+    model: Type.String({ minLength: 1, description: 'model name sent upstream' }),
+    weight: Type.Number({ minimum: 0, maximum: 1_000_000, default: 1, description: 'share of traffic among candidates of the same tier' }),
+    tier: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'lower tiers are tried first; default: the position in the list' })),
+    context_window: Type.Optional(Type.Integer({ minimum: 1, description: 'tokens; used to pick a larger candidate on context-length errors' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RouteSchema = Type.Object(
+  {
+    model: Type.String({ minLength: 1, description: 'public model name clients send' }),
+    candidates: Type.Array(CandidateSchema, { minItems: 1, maxItems: 64 }),
+  },
+  { additionalProperties: false },
+);
+
+export const ReliabilitySchema = Type.Object(
+  {
+    max_attempts: Type.Integer({ minimum: 1, maximum: 10, default: 3, description: 'upstream attempts per request, retries and fallbacks included' }),
+    backoff: Type.Object(
+      { base_ms: Type.Integer({ minimum: 1, default: 250 }), cap_ms: Type.Integer({ minimum: 1, default: 8_000 }) },
+      { additionalProperties: false, default: {} },
+    ),
+    deadline: Type.Object(
+      {
+        default_ms: Type.Integer({ minimum: 100, default: 600_000, description: 'total time per request, every retry and fallback included' }),
+        max_ms: Type.Integer({ minimum: 100, default: 600_000, description: 'x-breakwater-timeout-ms may lower the deadline, never raise it past this' }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    retry_budget: Type.Object(
+      {
+        ratio: Type.Number({ minimum: 0, maximum: 10, default: 0.2 }),
+        min_concurrent: Type.Integer({ minimum: 0, maximum: 1_000, default: 3 }),
+        window_seconds: Type.Number({ minimum: 1, maximum: 3_600, default: 10 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    breaker: Type.Object(
+      {
+        window_seconds: Type.Number({ minimum: 1, maximum: 3_600, default: 30 }),
+        min_calls: Type.Integer({ minimum: 1, default: 10 }),
+        failure_rate: Type.Number({ minimum: 0.01, maximum: 1, default: 0.5 }),
+        consecutive_failures: Type.Integer({ minimum: 1, default: 5 }),
+        cooldown_ms: Type.Integer({ minimum: 1, default: 5_000 }),
+        max_cooldown_ms: Type.Integer({ minimum: 1, default: 60_000 }),
+        half_open_probes: Type.Integer({ minimum: 1, maximum: 100, default: 1 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    on_content_policy: Type.Union([Type.Literal('return'), Type.Literal('fallback')], {
+      default: 'return',
+      description: 'a safety refusal is returned to the client unless set to fallback',
+    }),
+    idempotency: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true }),
+        ttl_seconds: Type.Integer({ minimum: 1, maximum: 30 * 86_400, default: 86_400 }),
+        lock_ttl_ms: Type.Integer({ minimum: 100, maximum: 3_600_000, default: 120_000, description: 'a crashed holder\'s lock expires after this' }),
+        on_concurrent: Type.Union([Type.Literal('wait'), Type.Literal('conflict')], { default: 'wait' }),
+        backend: Type.Union([Type.Literal('auto'), Type.Literal('sqlite'), Type.Literal('redis')], { default: 'auto', description: 'auto: redis when stores.redis is set' }),
+        max_stored_bytes: Type.Integer({ minimum: 1_024, default: 8 * 1024 * 1024 }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+  },
+  { additionalProperties: false, default: {} },
 );
 
 export const ConfigSchema = Type.Object(
@@ -144,7 +226,15 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     providers: Type.Array(ProviderSchema, { minItems: 1 }),
+    cache: CacheConfigSchema,
     catalogue: CatalogueConfigSchema,
+    routes: Type.Array(RouteSchema, { default: [], description: 'fallback chains: public model → ordered candidates' }),
+    reliability: ReliabilitySchema,
+    keys: KeysConfigSchema,
+    limits: LimitsConfigSchema,
+    budgets: BudgetsConfigSchema,
+    accounting: AccountingConfigSchema,
+    alerts: AlertsConfigSchema,
   },
   { additionalProperties: false },
 );
@@ -152,3 +242,5 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ProviderConfig = Static<typeof ProviderSchema>;
 export type TimeoutsConfig = Static<typeof TimeoutsSchema>;
+export type RouteConfig = Static<typeof RouteSchema>;
+export type ReliabilityConfig = Static<typeof ReliabilitySchema>;

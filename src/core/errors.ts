@@ -29,6 +29,24 @@ export const errorCatalogue = {
   BW_ERR_UPSTREAM_CONNECTION: { status: 502, type: 'upstream_error', retryable: true },
   BW_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, type: 'upstream_error', retryable: true },
   BW_ERR_STREAM_INTERRUPTED: { status: 502, type: 'upstream_error', retryable: false },
+  /** The provider refused the prompt on content-policy grounds (e.g. Gemini's promptFeedback.blockReason): sending it again cannot help. */
+  BW_ERR_CONTENT_POLICY: { status: 400, type: 'invalid_request_error', retryable: false },
+  /** Every candidate of the route failed or was unavailable (breakers open, cooling down after 429s). */
+  BW_ERR_NO_HEALTHY_UPSTREAM: { status: 503, type: 'upstream_error', retryable: true },
+  /** The request's total deadline (config or x-breakwater-timeout-ms) passed. */
+  BW_ERR_DEADLINE_EXCEEDED: { status: 504, type: 'timeout_error', retryable: false },
+  /** A gateway rate limit (requests, tokens or concurrency per key, user, tier or model) refused the request; see Retry-After. */
+  BW_ERR_RATE_LIMITED: { status: 429, type: 'rate_limit_error', retryable: true },
+  /** A spend or token budget (per key, user, team, session or global, per day or month) is used up until the period resets. */
+  BW_ERR_BUDGET_EXCEEDED: { status: 429, type: 'insufficient_quota', retryable: false },
+  /** The request alone could cost more than the per-request budget allows (lower max_tokens). */
+  BW_ERR_REQUEST_TOO_EXPENSIVE: { status: 400, type: 'invalid_request_error', retryable: false },
+  /** The virtual key may not use this model. */
+  BW_ERR_MODEL_NOT_ALLOWED: { status: 403, type: 'permission_error', retryable: false },
+  /** The shared rate limiter (Redis) is unreachable and limits are configured to fail closed. */
+  BW_ERR_LIMITER_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
+  /** The key store cannot be reached to check a key not seen recently. */
+  BW_ERR_AUTH_UNAVAILABLE: { status: 503, type: 'server_error', retryable: true },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

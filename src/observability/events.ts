@@ -25,6 +25,38 @@ export interface RequestRecord {
   errorCode?: string;
   /** The client went away before the response was complete. */
   clientClosed: boolean;
+  /** Cache outcome (hit, semantic-hit, miss, bypass) when the cache step ran. */
+  cache?: string;
+  /** Cosine similarity of the nearest cached question (semantic cache), when one was compared. */
+  cacheSimilarity?: number;
+  /** Upstream attempts made (retries and fallbacks included). */
+  attempts?: number;
+  /** Token counts were estimated by the gateway (a stream cut before the upstream reported usage). */
+  usageEstimated?: boolean;
+}
+
+/** One upstream attempt, published when it ends. */
+export interface AttemptEvent {
+  gatewayId: number;
+  requestId: string;
+  provider: string;
+  model: string;
+  /** 1-based attempt number within the request. */
+  attempt: number;
+  /** `first` (the request's first attempt), `retry` (same deployment again) or `fallback` (another deployment). */
+  role: 'first' | 'retry' | 'fallback';
+  outcome: 'success' | 'failure';
+  /** Failure kind (UpstreamErrorKind) when it failed. */
+  kind?: string;
+  durationMs: number;
+}
+
+export interface BreakerEvent {
+  gatewayId: number;
+  deployment: string;
+  from: string;
+  to: string;
+  reason: string;
 }
 
 export interface UpstreamErrorEvent {
@@ -38,3 +70,5 @@ export interface UpstreamErrorEvent {
 export const requestStart = channel('breakwater:request:start');
 export const requestEnd = channel('breakwater:request:end');
 export const upstreamError = channel('breakwater:upstream:error');
+export const upstreamAttempt = channel('breakwater:upstream:attempt');
+export const breakerChange = channel('breakwater:breaker:change');

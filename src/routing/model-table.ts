@@ -1,12 +1,21 @@
-// Resolves a public model name to the provider that serves it and the model name to send upstream.
+// Resolves a public model name to its route: the ordered candidates (provider deployments) that may serve it.
 import type { Config } from '../config/schema.js';
 import type { ProviderAdapter } from '../providers/types.js';
 
-export interface Target {
+export interface Candidate {
   provider: ProviderAdapter;
+  /** Model name sent upstream. */
   upstreamModel: string;
+  weight: number;
+  /** Lower tiers are tried first; candidates of one tier share traffic by weight. */
+  tier: number;
+  contextWindow?: number;
+}
+
+export interface Route {
   /** The public name, as listed by /v1/models (or as sent, for pass-through models). */
   model: string;
+  candidates: Candidate[];
 }
 
 export interface ListedModel {
@@ -15,7 +24,7 @@ export interface ListedModel {
 }
 
 export class ModelTable {
-  private readonly targets = new Map<string, Target>();
+  private readonly routes = new Map<string, Route>();
   private readonly passthrough: ProviderAdapter | undefined;
 
   constructor(config: Config, providers: ReadonlyMap<string, ProviderAdapter>) {
@@ -27,24 +36,39 @@ export class ModelTable {
       for (const model of entry.models) {
         const publicName = typeof model === 'string' ? model : model.name;
         const upstreamModel = typeof model === 'string' ? model : model.model;
-        this.targets.set(publicName, { provider, upstreamModel, model: publicName });
+        this.routes.set(publicName, { model: publicName, candidates: [{ provider, upstreamModel, weight: 1, tier: 0 }] });
       }
+    }
+    for (const route of config.routes) {
+      const candidates: Candidate[] = [];
+      route.candidates.forEach((candidate, index) => {
+        const provider = providers.get(candidate.provider);
+        if (!provider) return;
+        candidates.push({
+          provider,
+          upstreamModel: candidate.model,
+          weight: candidate.weight,
+          tier: candidate.tier ?? index,
+          ...(candidate.context_window === undefined ? {} : { contextWindow: candidate.context_window }),
+        });
+      });
+      this.routes.set(route.model, { model: route.model, candidates });
     }
     this.passthrough = passthrough;
   }
 
-  resolve(model: string): Target | undefined {
-    const found = this.targets.get(model);
+  resolve(model: string): Route | undefined {
+    const found = this.routes.get(model);
     if (found) return found;
-    return this.passthrough ? { provider: this.passthrough, upstreamModel: model, model } : undefined;
+    return this.passthrough ? { model, candidates: [{ provider: this.passthrough, upstreamModel: model, weight: 1, tier: 0 }] } : undefined;
   }
 
   /** Whether `model` is one the config names (bounded, so safe as a metric label). */
   isListed(model: string): boolean {
-    return this.targets.has(model);
+    return this.routes.has(model);
   }
 
   list(): ListedModel[] {
-    return [...this.targets.values()].map((target) => ({ id: target.model, ownedBy: target.provider.name }));
+    return [...this.routes.values()].map((route) => ({ id: route.model, ownedBy: route.candidates[0]?.provider.name ?? 'breakwater' }));
   }
 }

@@ -8,13 +8,22 @@ import { createAdapter } from '../providers/registry.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { ModelTable } from '../routing/model-table.js';
 import { compose } from '../pipeline/context.js';
-import { executeChat, executeEmbeddings } from '../pipeline/chat.js';
+import { createTerminal } from '../pipeline/chat.js';
+import { breakerChange, type BreakerEvent } from '../observability/events.js';
+import { systemClock, type Clock } from '../reliability/clock.js';
+import { Deployments } from '../reliability/deployments.js';
+import { FallbackExecutor } from '../reliability/executor.js';
 import { chatSteps, embeddingsSteps } from '../pipeline/steps.js';
+import { createGatewayCache, type GatewayCache } from '../cache/index.js';
+import { registerCacheAdminRoutes } from './routes/cache-admin.js';
 import { buildApp } from './app.js';
 import { Lifecycle } from './lifecycle.js';
 
 export interface GatewayOptions {
   logger?: Logger;
+  /** Time for the reliability policies (tests inject a fake one). */
+  clock?: Clock;
+  random?: () => number;
 }
 
 export class StartupError extends Error {
@@ -31,6 +40,9 @@ export class Gateway {
   readonly lifecycle: Lifecycle;
   readonly metrics: Metrics | undefined;
   readonly models: ModelTable;
+  /** The response cache, when `cache.enabled`. */
+  readonly cache: GatewayCache | undefined;
+  readonly deployments: Deployments;
   private readonly requestLog: RequestLog;
   private closing: Promise<void> | undefined;
 
@@ -38,16 +50,26 @@ export class Gateway {
     readonly config: Config,
     readonly providers: ReadonlyMap<string, ProviderAdapter>,
     readonly logger: Logger,
+    options: GatewayOptions,
   ) {
     const gatewayId = nextGatewayId++;
+    const clock = options.clock ?? systemClock;
+    this.deployments = new Deployments(config.reliability, clock, (deployment, transition) => {
+      const event: BreakerEvent = { gatewayId, deployment, ...transition };
+      breakerChange.publish(event);
+    });
     this.metrics = config.metrics.enabled ? new Metrics(gatewayId) : undefined;
+    this.cache = createGatewayCache(config, { providers, gatewayId, logger, registry: this.metrics?.registry });
     this.requestLog = new RequestLog(logger, gatewayId, { successSampleRate: config.logging.success_sample_rate });
     this.models = new ModelTable(config, providers);
-    this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms);
+    this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms, () => this.deployments.states());
     const models = this.models;
-    const chat = compose(chatSteps(config), (request, context) => executeChat(models, request, context));
-    const embeddings = compose(embeddingsSteps(config), (request, context) => executeEmbeddings(models, request, context));
+    const executor = new FallbackExecutor({ settings: config.reliability, deployments: this.deployments, clock, ...(options.random ? { random: options.random } : {}) });
+    const terminal = createTerminal(models, executor);
+    const chat = compose(chatSteps(config, { cache: this.cache?.step }), terminal.chat);
+    const embeddings = compose(embeddingsSteps(config), terminal.embeddings);
     this.app = buildApp({ config, models, chat, embeddings, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId });
+    if (this.cache) registerCacheAdminRoutes(this.app, this.cache.cache, config);
   }
 
   static async create(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
@@ -55,7 +77,7 @@ export class Gateway {
     const logger = options.logger ?? createLogger(config.logging.level);
     const providers = new Map<string, ProviderAdapter>();
     for (const provider of config.providers) providers.set(provider.name, createAdapter(provider));
-    const gateway = new Gateway(config, providers, logger);
+    const gateway = new Gateway(config, providers, logger, options);
     await Promise.all([...providers.values()].map((provider) => provider.start()));
     gateway.lifecycle.markStarted();
     return gateway;
@@ -106,6 +128,7 @@ export class Gateway {
     }
     await Promise.all([...this.providers.values()].map((provider) => provider.close()));
     this.requestLog.close();
+    await this.cache?.cache.close();
     this.metrics?.close();
     this.logger.info('drained; bye');
   }

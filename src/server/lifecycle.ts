@@ -5,6 +5,8 @@ export interface ReadinessReport {
   ready: boolean;
   draining: boolean;
   checks: Record<string, { ok: boolean; detail?: string }>;
+  /** Circuit-breaker state per upstream deployment (information: open breakers do not make the gateway unready). */
+  breakers?: Record<string, string>;
 }
 
 export class Lifecycle {
@@ -18,6 +20,7 @@ export class Lifecycle {
   constructor(
     private readonly providers: ReadonlyMap<string, ProviderAdapter>,
     private readonly cacheMs: number,
+    private readonly breakerStates: () => Record<string, string> = () => ({}),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -44,7 +47,9 @@ export class Lifecycle {
       started: this.started ? { ok: true } : { ok: false, detail: 'providers are still starting' },
       providers: this.providers.size > 0 ? { ok: true, detail: [...this.providers.keys()].join(', ') } : { ok: false, detail: 'no provider is configured' },
     };
-    const report = { ready: Object.values(checks).every((check) => check.ok), draining: false, checks };
+    // Open breakers are reported, not failed on: pulling every replica out of the load balancer because an
+    // upstream is down would turn a provider outage into a gateway outage (and stop fallbacks from serving).
+    const report = { ready: Object.values(checks).every((check) => check.ok), draining: false, checks, breakers: this.breakerStates() };
     this.cached = { at: now, report };
     return report;
   }

@@ -16,8 +16,15 @@ before(async () => {
     });
   });
   server = await startTestGateway({
+    // One attempt per request: these tests check how each fault is mapped, not the retries (test/e2e/reliability-*.test.ts).
+    // A 1 ms breaker cool-down: the 401 case opens the breaker at once, and the next case must find it closed again.
+    reliability: { max_attempts: 1, breaker: { cooldown_ms: 1, max_cooldown_ms: 1 } },
     providers: [
       { name: 'sim', type: 'sim', models: ['sim-fast'], timeouts: { first_byte_ms: 300, idle_ms: 300 } },
+      // A Retry-After makes the gateway leave that deployment alone until it passes: those cases get their own.
+      { name: 'sim-cool-1', type: 'sim', models: ['cool-1'] },
+      { name: 'sim-cool-2', type: 'sim', models: ['cool-2'] },
+      { name: 'sim-cool-3', type: 'sim', models: ['cool-3'] },
       { name: 'gone', type: 'openai-compatible', base_url: `http://127.0.0.1:${closedPort}/v1`, models: ['gone-model'] },
     ],
   });
@@ -27,24 +34,26 @@ after(() => server.close());
 const chat = (fault: string, extra: Record<string, unknown> = {}) =>
   postJson(`${server.url}/v1/chat/completions`, { model: 'sim-fast', messages: [{ role: 'user', content: `fault ${fault}` }], ...extra }, { 'x-sim-fault': fault });
 
+const providerOf: Record<string, string> = { 'sim-fast': 'sim', 'cool-1': 'sim-cool-1', 'cool-2': 'sim-cool-2', 'cool-3': 'sim-cool-3' };
+
 function errorOf(value: unknown): { message: string; type: string; code: string | null; param: string | null } {
   const error = (value as { error?: { message: string; type: string; code: string | null; param: string | null } }).error;
   assert.ok(error, `expected an error envelope, got ${JSON.stringify(value)}`);
   return error;
 }
 
-async function upstreamCalls<T>(action: () => Promise<T>): Promise<{ result: T; calls: number }> {
-  const before = server.sim().stats().chat;
+async function upstreamCalls<T>(action: () => Promise<T>, provider = 'sim'): Promise<{ result: T; calls: number }> {
+  const before = server.sim(provider).stats().chat;
   const result = await action();
-  return { result, calls: server.sim().stats().chat - before };
+  return { result, calls: server.sim(provider).stats().chat - before };
 }
 
-const statusCases: Array<{ fault: string; status: number; code: string; retryAfter?: string | null }> = [
-  { fault: 'status=429;retry-after=5', status: 429, code: 'BW_ERR_UPSTREAM_RATE_LIMITED', retryAfter: '5' },
+const statusCases: Array<{ fault: string; status: number; code: string; retryAfter?: string | null; model?: string }> = [
+  { fault: 'status=429;retry-after=5', status: 429, code: 'BW_ERR_UPSTREAM_RATE_LIMITED', retryAfter: '5', model: 'cool-1' },
   { fault: 'status=429;retry-after=soon', status: 429, code: 'BW_ERR_UPSTREAM_RATE_LIMITED', retryAfter: null },
   { fault: 'status=500', status: 502, code: 'BW_ERR_UPSTREAM_SERVER_ERROR' },
   { fault: 'status=502', status: 502, code: 'BW_ERR_UPSTREAM_SERVER_ERROR' },
-  { fault: 'status=503;retry-after=2', status: 503, code: 'BW_ERR_UPSTREAM_UNAVAILABLE', retryAfter: '2' },
+  { fault: 'status=503;retry-after=2', status: 503, code: 'BW_ERR_UPSTREAM_UNAVAILABLE', retryAfter: '2', model: 'cool-2' },
   { fault: 'status=504', status: 504, code: 'BW_ERR_UPSTREAM_TIMEOUT' },
   { fault: 'status=401', status: 502, code: 'BW_ERR_UPSTREAM_AUTH' },
   { fault: 'status=403', status: 502, code: 'BW_ERR_UPSTREAM_AUTH' },
@@ -54,10 +63,12 @@ const statusCases: Array<{ fault: string; status: number; code: string; retryAft
 
 for (const testCase of statusCases) {
   test(`upstream ${testCase.fault} → HTTP ${testCase.status} ${testCase.code}, one upstream call`, async () => {
-    const { result, calls } = await upstreamCalls(() => chat(testCase.fault));
+    const model = testCase.model ?? 'sim-fast';
+    const provider = providerOf[model] ?? 'sim';
+    const { result, calls } = await upstreamCalls(() => chat(testCase.fault, { model }), provider);
     assert.equal(result.status, testCase.status);
     assert.equal(result.headers.get('x-breakwater-error-code'), testCase.code);
-    assert.equal(result.headers.get('x-breakwater-provider'), 'sim');
+    assert.equal(result.headers.get('x-breakwater-provider'), provider);
     errorOf(result.json());
     if (testCase.retryAfter !== undefined) assert.equal(result.headers.get('retry-after'), testCase.retryAfter);
     assert.equal(calls, 1);
@@ -66,7 +77,7 @@ for (const testCase of statusCases) {
 
 test('an HTTP-date Retry-After is passed on in seconds', async () => {
   const date = new Date(Date.now() + 30_000).toUTCString();
-  const result = await chat(`status=429;retry-after=${date}`);
+  const result = await chat(`status=429;retry-after=${date}`, { model: 'cool-3' });
   assert.equal(result.status, 429);
   const seconds = Number(result.headers.get('retry-after'));
   assert.ok(seconds >= 28 && seconds <= 31, `retry-after ${seconds}`);
@@ -152,6 +163,6 @@ test('a slow trickle is relayed whole', async () => {
 test('upstream errors are counted by kind in /metrics', async () => {
   const text = await (await fetch(`${server.url}/metrics`)).text();
   for (const kind of ['rate_limited', 'server_error', 'unavailable', 'auth', 'rejected', 'timeout_first_byte', 'timeout_idle', 'bad_response', 'connection', 'stream_cut']) {
-    assert.match(text, new RegExp(`breakwater_upstream_errors_total\\{provider="(sim|gone)",kind="${kind}"\\} [1-9]`), kind);
+    assert.match(text, new RegExp(`breakwater_upstream_errors_total\\{provider="(sim|sim-cool-\\d|gone)",kind="${kind}"\\} [1-9]`), kind);
   }
 });
