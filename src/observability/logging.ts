@@ -53,6 +53,8 @@ export class RequestLog {
       completion_tokens: record.completionTokens,
       error_code: record.errorCode,
       client_closed: record.clientClosed || undefined,
+      cache: record.cache,
+      cache_similarity: record.cacheSimilarity,
     };
     if (record.status >= 500) this.logger.warn(line, 'request');
     else this.logger.info(line, 'request');

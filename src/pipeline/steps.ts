@@ -3,8 +3,14 @@
 import type { Config } from '../config/schema.js';
 import type { ChatStep, EmbeddingsStep } from './context.js';
 
-export function chatSteps(_config: Config): ChatStep[] {
-  return [];
+/** Steps the gateway builds from its own resources (providers, stores) and hands in to take their place in the order. */
+export interface StepServices {
+  /** The response cache (src/cache): after idempotency, right before the executor. */
+  cache?: ChatStep | undefined;
+}
+
+export function chatSteps(_config: Config, services: StepServices = {}): ChatStep[] {
+  return [...(services.cache ? [services.cache] : [])];
 }
 
 export function embeddingsSteps(_config: Config): EmbeddingsStep[] {

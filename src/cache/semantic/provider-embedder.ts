@@ -1,0 +1,29 @@
+// An embedder backed by a configured provider's OpenAI-compatible /v1/embeddings (OpenAI, vLLM, Ollama, TEI, the simulator).
+import { randomUUID } from 'node:crypto';
+import type { ProviderAdapter } from '../../providers/types.js';
+import { vectorFromBase64 } from '../cache-entry.js';
+import { normalise, type Embedder } from './embedder.js';
+
+export class ProviderEmbedder implements Embedder {
+  readonly id: string;
+
+  constructor(
+    private readonly provider: ProviderAdapter,
+    private readonly model: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.id = `provider:${provider.name}:${model}`;
+  }
+
+  async embed(text: string, signal?: AbortSignal): Promise<Float32Array> {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const result = await this.provider.embeddings(
+      { model: this.model, input: text },
+      { signal: signal ? AbortSignal.any([signal, timeout]) : timeout, requestId: `cache-${randomUUID()}`, upstreamModel: this.model },
+    );
+    const embedding = result.response.data[0]?.embedding;
+    if (embedding === undefined) throw new Error(`embeddings from ${this.provider.name} had no vector`);
+    // Models differ in whether they normalise; cosine similarity needs unit vectors.
+    return normalise(typeof embedding === 'string' ? vectorFromBase64(embedding) : Float32Array.from(embedding));
+  }
+}
