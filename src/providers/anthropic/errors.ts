@@ -1,0 +1,91 @@
+// Anthropic error responses and mid-stream `error` events → our error catalogue, with `retryable` set.
+import { GatewayError } from '../../core/errors.js';
+import { parseRetryAfter } from '../retry-after.js';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+interface AnthropicErrorDetail {
+  type?: string;
+  message?: string;
+}
+
+// Anthropic signals a context overflow only in the message text ("prompt is too long: 210000 tokens > 200000 maximum").
+const contextOverflowPattern = /prompt is too long|exceeds? the (model's )?(maximum )?context|context window/i;
+
+/** The HTTP status Anthropic uses for an error type (for `error` events, which arrive inside a 200 stream). */
+const statusForType: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  request_too_large: 413,
+  rate_limit_error: 429,
+  api_error: 500,
+  timeout_error: 504,
+  overloaded_error: 529,
+};
+
+function readError(body: string): AnthropicErrorDetail {
+  try {
+    const parsed = JSON.parse(body) as { error?: unknown };
+    if (typeof parsed.error === 'object' && parsed.error !== null) return parsed.error as AnthropicErrorDetail;
+  } catch {
+    // Not JSON (a proxy's HTML page): the status alone says what happened.
+  }
+  return {};
+}
+
+export function mapAnthropicError(provider: string, status: number, headers: Headers, body: string): GatewayError {
+  return mapAnthropicErrorDetail(provider, status, headers, readError(body));
+}
+
+/** A mid-stream `event: error` (e.g. overloaded_error): mapped as if it had come with its type's HTTP status. */
+export function mapAnthropicStreamError(provider: string, data: unknown): GatewayError {
+  const detail = typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'object' ? ((data as { error: AnthropicErrorDetail }).error) : {};
+  const status = statusForType[detail.type ?? ''] ?? 500;
+  return mapAnthropicErrorDetail(provider, status, {}, detail);
+}
+
+function mapAnthropicErrorDetail(provider: string, status: number, headers: Headers, detail: AnthropicErrorDetail): GatewayError {
+  const suffix = detail.message ? `: ${detail.message}` : '';
+  const common = { provider, upstreamStatus: status };
+  if (status === 429) {
+    return new GatewayError('BW_ERR_UPSTREAM_RATE_LIMITED', `upstream ${provider} rate-limited the request${suffix}`, {
+      ...common,
+      upstreamKind: 'rate_limited',
+      retryAfterMs: parseRetryAfter(headers),
+    });
+  }
+  if (status === 401 || status === 403) {
+    return new GatewayError('BW_ERR_UPSTREAM_AUTH', `upstream ${provider} refused the gateway's credentials (HTTP ${status})${suffix}`, { ...common, upstreamKind: 'auth' });
+  }
+  if (status === 529 || status === 503 || detail.type === 'overloaded_error') {
+    return new GatewayError('BW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${provider} is overloaded (HTTP ${status})${suffix}`, {
+      ...common,
+      upstreamKind: 'unavailable',
+      retryAfterMs: parseRetryAfter(headers),
+    });
+  }
+  if (status === 408 || status === 504) {
+    return new GatewayError('BW_ERR_UPSTREAM_TIMEOUT', `upstream ${provider} timed out (HTTP ${status})${suffix}`, { ...common, upstreamKind: 'timeout_total' });
+  }
+  if (status >= 500) {
+    return new GatewayError('BW_ERR_UPSTREAM_SERVER_ERROR', `upstream ${provider} failed (HTTP ${status})${suffix}`, { ...common, upstreamKind: 'server_error' });
+  }
+  if (status >= 400) {
+    const overflow = contextOverflowPattern.test(detail.message ?? '');
+    // The request itself was refused: the client sees the upstream's status and message, and a context overflow
+    // carries OpenAI's `context_length_exceeded` so clients and fallback rules recognise it whatever the provider.
+    return new GatewayError('BW_ERR_UPSTREAM_REJECTED', detail.message ?? `upstream ${provider} rejected the request (HTTP ${status})`, {
+      ...common,
+      status,
+      upstreamKind: 'rejected',
+      type: 'invalid_request_error',
+      publicCode: overflow ? 'context_length_exceeded' : 'BW_ERR_UPSTREAM_REJECTED',
+    });
+  }
+  return new GatewayError('BW_ERR_UPSTREAM_BAD_RESPONSE', `upstream ${provider} answered HTTP ${status}, which the gateway does not follow`, {
+    ...common,
+    upstreamKind: 'bad_response',
+  });
+}
