@@ -52,6 +52,8 @@ export class RequestLog {
       prompt_tokens: record.promptTokens,
       completion_tokens: record.completionTokens,
       error_code: record.errorCode,
+      attempts: record.attempts,
+      usage_estimated: record.usageEstimated || undefined,
       client_closed: record.clientClosed || undefined,
       cache: record.cache,
       cache_similarity: record.cacheSimilarity,

@@ -68,6 +68,13 @@ export class ModelTable {
     return this.routes.has(model);
   }
 
+  /** Every configured deployment as `provider/model` (pass-through models excluded). */
+  deployments(): string[] {
+    const ids = new Set<string>();
+    for (const route of this.routes.values()) for (const candidate of route.candidates) ids.add(`${candidate.provider.name}/${candidate.upstreamModel}`);
+    return [...ids];
+  }
+
   list(): ListedModel[] {
     return [...this.routes.values()].map((route) => ({ id: route.model, ownedBy: route.candidates[0]?.provider.name ?? 'breakwater' }));
   }

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { createLogger, RequestLog } from '../observability/logging.js';
 import { Metrics } from '../observability/metrics.js';
+import { ReliabilityLog } from '../observability/reliability-log.js';
+import { ReliabilityMetrics } from '../observability/reliability-metrics.js';
 import { createAdapter } from '../providers/registry.js';
 import type { ProviderAdapter } from '../providers/types.js';
 import { ModelTable } from '../routing/model-table.js';
@@ -44,6 +46,8 @@ export class Gateway {
   readonly cache: GatewayCache | undefined;
   readonly deployments: Deployments;
   private readonly requestLog: RequestLog;
+  private readonly reliabilityLog: ReliabilityLog;
+  private readonly reliabilityMetrics: ReliabilityMetrics | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -61,9 +65,12 @@ export class Gateway {
     this.metrics = config.metrics.enabled ? new Metrics(gatewayId) : undefined;
     this.cache = createGatewayCache(config, { providers, gatewayId, logger, registry: this.metrics?.registry });
     this.requestLog = new RequestLog(logger, gatewayId, { successSampleRate: config.logging.success_sample_rate });
+    this.reliabilityLog = new ReliabilityLog(logger, gatewayId);
+    this.reliabilityMetrics = this.metrics ? new ReliabilityMetrics(this.metrics.registry, gatewayId) : undefined;
     this.models = new ModelTable(config, providers);
     this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms, () => this.deployments.states());
     const models = this.models;
+    this.reliabilityMetrics?.declare(models.deployments());
     const executor = new FallbackExecutor({ settings: config.reliability, deployments: this.deployments, clock, ...(options.random ? { random: options.random } : {}) });
     const terminal = createTerminal(models, executor);
     const chat = compose(chatSteps(config, { cache: this.cache?.step }), terminal.chat);
@@ -128,6 +135,8 @@ export class Gateway {
     }
     await Promise.all([...this.providers.values()].map((provider) => provider.close()));
     this.requestLog.close();
+    this.reliabilityLog.close();
+    this.reliabilityMetrics?.close();
     await this.cache?.cache.close();
     this.metrics?.close();
     this.logger.info('drained; bye');
