@@ -1,7 +1,7 @@
 // The fallback executor: walks a route's candidates under one deadline, with breakers, Retry-After
 // cool-downs, a retry budget and jittered backoff, and fails over until the first byte is delivered.
 import { GatewayError, isGatewayError } from '../core/errors.js';
-import type { ChatRequest, EmbeddingsRequest, StreamChunk } from '../core/types.js';
+import type { ChatRequest, EmbeddingsRequest } from '../core/types.js';
 import type { ReliabilityConfig } from '../config/schema.js';
 import { upstreamAttempt, type AttemptEvent } from '../observability/events.js';
 import type { ChatOutcome, PipelineContext } from '../pipeline/context.js';
