@@ -1,4 +1,5 @@
-// The official Anthropic SDK, pointed at Breakwater's /v1/messages, works against an OpenAI-format upstream (the simulator).
+// The official Anthropic SDK, pointed at Breakwater's /v1/messages, works against an OpenAI-format upstream (the simulator)
+// and against an Anthropic-format one (the simulator speaking `wire: anthropic`, through the Anthropic adapter).
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -15,7 +16,15 @@ const weatherTool = {
 };
 
 before(async () => {
-  server = await startTestGateway({ auth: { master_key: masterKey }, providers: [{ name: 'sim', type: 'sim', models: ['sim-fast'] }] });
+  server = await startTestGateway({
+    auth: { master_key: masterKey },
+    // One attempt: the errors below are the upstream's own, not what is left after retries.
+    reliability: { max_attempts: 1 },
+    providers: [
+      { name: 'sim', type: 'sim', models: ['sim-fast'] },
+      { name: 'sim-anthropic', type: 'sim', wire: 'anthropic', models: ['sim-claude'] },
+    ],
+  });
   client = new Anthropic({ baseURL: server.url, apiKey: masterKey, maxRetries: 0 });
 });
 
@@ -174,4 +183,38 @@ test('a stream cut after the first chunk ends with an Anthropic error event', as
   assert.equal(response.status, 200);
   assert.match(text, /event: error\ndata: \{"type":"error","error":\{"type":"api_error"/);
   assert.doesNotMatch(text, /message_stop/);
+});
+
+test('served by an Anthropic-format upstream: completes, streams a tool call, maps its errors', async () => {
+  const message = await client.messages.create({ model: 'sim-claude', max_tokens: 200, system: 'Be brief.', messages: [{ role: 'user', content: 'Say something' }] });
+  assert.equal(message.stop_reason, 'end_turn');
+  assert.ok(message.content[0]?.type === 'text' && message.content[0].text.length > 0);
+  assert.ok(message.usage.input_tokens > 0 && message.usage.output_tokens > 0);
+  const response = await fetch(`${server.url}/v1/messages`, {
+    method: 'POST',
+    headers: { 'x-api-key': masterKey, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'sim-claude', max_tokens: 200, system: 'Be brief.', messages: [{ role: 'user', content: 'Say something' }] }),
+  });
+  assert.equal(response.headers.get('x-breakwater-provider'), 'sim-anthropic');
+
+  const stream = client.messages.stream({ model: 'sim-claude', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Please call a tool for Paris' }] });
+  const partials: string[] = [];
+  stream.on('inputJson', (partial) => partials.push(partial));
+  const final = await stream.finalMessage();
+  assert.equal(final.stop_reason, 'tool_use');
+  const toolUse = final.content.find((block) => block.type === 'tool_use');
+  assert.ok(toolUse && toolUse.type === 'tool_use' && toolUse.name === 'get_weather');
+  assert.deepEqual(toolUse.input, JSON.parse(partials.join('')));
+  const whole = await client.messages.create({ model: 'sim-claude', max_tokens: 200, tools: [weatherTool], messages: [{ role: 'user', content: 'Please call a tool for Paris' }] });
+  assert.equal(final.usage.input_tokens, whole.usage.input_tokens, 'streamed usage equals the non-streamed usage');
+  assert.equal(final.usage.output_tokens, whole.usage.output_tokens);
+
+  await assert.rejects(
+    client.messages.create({ model: 'sim-claude', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-sim-fault': 'status=400' } }),
+    Anthropic.BadRequestError,
+  );
+  await assert.rejects(
+    client.messages.create({ model: 'sim-claude', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }, { headers: { 'x-sim-fault': 'status=429;retry-after=1' } }),
+    Anthropic.RateLimitError,
+  );
 });

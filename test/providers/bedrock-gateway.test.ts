@@ -113,6 +113,8 @@ before(async () => {
   await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
   const baseUrl = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
   gateway = await startTestGateway({
+    // One attempt: each error below is Bedrock's own answer, mapped, not what is left after retries.
+    reliability: { max_attempts: 1 },
     providers: [
       {
         name: 'bedrock',

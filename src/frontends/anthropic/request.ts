@@ -2,7 +2,8 @@
 import { GatewayError } from '../../core/errors.js';
 import type { ChatMessage, ChatRequest, ContentPart, ToolCall } from '../../core/types.js';
 
-const maxStopSequences = 16;
+// The canonical (OpenAI) format takes at most 4 stop sequences, so more could not reach every provider.
+const maxStopSequences = 4;
 
 function invalid(param: string, message: string): GatewayError {
   return new GatewayError('BW_ERR_INVALID_REQUEST', `${param}: ${message}`, { param });

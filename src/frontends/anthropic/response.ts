@@ -33,12 +33,12 @@ export function matchedStopSequence(choice: Record<string, unknown> | undefined,
   return reported !== undefined && facts.stopSequences.includes(reported) ? reported : null;
 }
 
-/** Anthropic counts cache reads apart from input tokens; OpenAI's prompt_tokens includes them. */
+/** Anthropic counts cache reads and writes apart from input tokens; OpenAI's prompt_tokens includes them (writes as `cache_creation_tokens`). */
 export function usageOf(usage: Usage | null | undefined): AnthropicUsage {
   if (!usage) return { input_tokens: 0, output_tokens: 0 };
   const details = usage.prompt_tokens_details ?? {};
   const cacheRead = typeof details.cached_tokens === 'number' ? details.cached_tokens : 0;
-  const cacheWrite = typeof details.cache_write_tokens === 'number' ? details.cache_write_tokens : typeof details.cache_creation_tokens === 'number' ? details.cache_creation_tokens : 0;
+  const cacheWrite = typeof details.cache_creation_tokens === 'number' ? details.cache_creation_tokens : 0;
   const result: AnthropicUsage = { input_tokens: Math.max(0, usage.prompt_tokens - cacheRead - cacheWrite), output_tokens: usage.completion_tokens };
   if (cacheRead > 0) result.cache_read_input_tokens = cacheRead;
   if (cacheWrite > 0) result.cache_creation_input_tokens = cacheWrite;

@@ -18,7 +18,7 @@ export function finishReasonOf(stopReason: string | undefined): FinishReason {
   return (stopReason !== undefined ? finishReasons[stopReason] : undefined) ?? 'stop';
 }
 
-/** Converse counts cache reads and writes apart from `inputTokens`; OpenAI's prompt_tokens includes them. */
+/** Converse counts cache reads and writes apart from `inputTokens`; OpenAI's prompt_tokens includes them (writes as `cache_creation_tokens`, as the Anthropic adapter does). */
 export function usageOf(usage: ConverseUsage): Usage {
   const cacheRead = usage.cacheReadInputTokens ?? 0;
   const cacheWrite = usage.cacheWriteInputTokens ?? 0;
@@ -27,7 +27,7 @@ export function usageOf(usage: ConverseUsage): Usage {
     prompt_tokens: prompt,
     completion_tokens: usage.outputTokens,
     total_tokens: prompt + usage.outputTokens,
-    ...(cacheRead > 0 || cacheWrite > 0 ? { prompt_tokens_details: { cached_tokens: cacheRead, cache_write_tokens: cacheWrite } } : {}),
+    ...(cacheRead > 0 || cacheWrite > 0 ? { prompt_tokens_details: { cached_tokens: cacheRead, cache_creation_tokens: cacheWrite } } : {}),
   };
 }
 
