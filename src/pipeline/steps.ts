@@ -7,12 +7,14 @@ import type { ChatStep, EmbeddingsStep } from './context.js';
 export interface StepServices {
   /** The response cache (src/cache): after idempotency, right before the executor. */
   cache?: ChatStep | undefined;
+  /** Accounting, key model access, rate limits and budgets (src/accounting, src/limits): outermost, in that order. */
+  costControl?: { chatSteps(): ChatStep[]; embeddingsSteps(): EmbeddingsStep[] } | undefined;
 }
 
 export function chatSteps(_config: Config, services: StepServices = {}): ChatStep[] {
-  return [...(services.cache ? [services.cache] : [])];
+  return [...(services.costControl?.chatSteps() ?? []), ...(services.cache ? [services.cache] : [])];
 }
 
-export function embeddingsSteps(_config: Config): EmbeddingsStep[] {
-  return [];
+export function embeddingsSteps(_config: Config, services: StepServices = {}): EmbeddingsStep[] {
+  return [...(services.costControl?.embeddingsSteps() ?? [])];
 }

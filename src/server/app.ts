@@ -11,6 +11,7 @@ import type { ChatOutcome, Handler } from '../pipeline/context.js';
 import type { ChatRequest, EmbeddingsRequest } from '../core/types.js';
 import type { EmbeddingsResult } from '../providers/types.js';
 import type { ModelTable } from '../routing/model-table.js';
+import type { Authenticator } from '../keys/authenticator.js';
 import { MasterKeyCheck } from './auth.js';
 import { errorHeaders, toGatewayError } from './error-handler.js';
 import { errorBody } from './error-shape.js';
@@ -29,6 +30,8 @@ export interface AppOptions {
   metrics: Metrics | undefined;
   logger: Logger;
   gatewayId: number;
+  /** Virtual keys besides the master key (src/keys), when auth is on. */
+  authenticator?: Authenticator | undefined;
 }
 
 const acceptedRequestId = /^[A-Za-z0-9._:@-]{1,128}$/;
@@ -72,6 +75,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (lifecycle.refusingRequests && !probeRoutes.has(route)) {
       reply.header('connection', 'close');
       return done(new GatewayError('BW_ERR_SHUTTING_DOWN', 'the gateway is shutting down; retry on another instance'));
+    }
+    if (masterKey && !isProbe && options.authenticator) {
+      options.authenticator.authenticate(request.headers.authorization, request.headers['x-api-key']).then((principal) => {
+        if (!principal) return done(new GatewayError('BW_ERR_UNAUTHORIZED', 'Incorrect or missing API key: send `Authorization: Bearer <key>`', { publicCode: 'invalid_api_key' }));
+        const context = findContext(request);
+        if (context) context.principal = principal;
+        done();
+      }, done);
+      return;
     }
     if (masterKey && !isProbe) {
       if (!masterKey.accepts(request.headers.authorization, request.headers['x-api-key'])) {

@@ -18,7 +18,9 @@ import { FallbackExecutor } from '../reliability/executor.js';
 import { chatSteps, embeddingsSteps } from '../pipeline/steps.js';
 import { createGatewayCache, type GatewayCache } from '../cache/index.js';
 import { registerCacheAdminRoutes } from './routes/cache-admin.js';
+import { CostControl } from '../accounting/cost-control.js';
 import { buildApp } from './app.js';
+import { registerAdminRoutes } from './routes/admin.js';
 import { Lifecycle } from './lifecycle.js';
 
 export interface GatewayOptions {
@@ -45,6 +47,8 @@ export class Gateway {
   /** The response cache, when `cache.enabled`. */
   readonly cache: GatewayCache | undefined;
   readonly deployments: Deployments;
+  /** Virtual keys, rate limits, budgets, spend ledger and alerts. */
+  readonly costControl: CostControl;
   private readonly requestLog: RequestLog;
   private readonly reliabilityLog: ReliabilityLog;
   private readonly reliabilityMetrics: ReliabilityMetrics | undefined;
@@ -64,6 +68,7 @@ export class Gateway {
     });
     this.metrics = config.metrics.enabled ? new Metrics(gatewayId) : undefined;
     this.cache = createGatewayCache(config, { providers, gatewayId, logger, registry: this.metrics?.registry });
+    this.costControl = new CostControl(config, { logger, gatewayId, registry: this.metrics?.registry });
     this.requestLog = new RequestLog(logger, gatewayId, { successSampleRate: config.logging.success_sample_rate });
     this.reliabilityLog = new ReliabilityLog(logger, gatewayId);
     this.reliabilityMetrics = this.metrics ? new ReliabilityMetrics(this.metrics.registry, gatewayId) : undefined;
@@ -73,9 +78,10 @@ export class Gateway {
     this.reliabilityMetrics?.declare(models.deployments());
     const executor = new FallbackExecutor({ settings: config.reliability, deployments: this.deployments, clock, ...(options.random ? { random: options.random } : {}) });
     const terminal = createTerminal(models, executor);
-    const chat = compose(chatSteps(config, { cache: this.cache?.step }), terminal.chat);
-    const embeddings = compose(embeddingsSteps(config), terminal.embeddings);
-    this.app = buildApp({ config, models, chat, embeddings, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId });
+    const chat = compose(chatSteps(config, { cache: this.cache?.step, costControl: this.costControl }), terminal.chat);
+    const embeddings = compose(embeddingsSteps(config, { costControl: this.costControl }), terminal.embeddings);
+    this.app = buildApp({ config, models, chat, embeddings, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId, authenticator: this.costControl.authenticator });
+    registerAdminRoutes(this.app, { keys: this.costControl.keys, ledger: this.costControl.ledger, writer: this.costControl.writer, timeZone: config.budgets.timezone });
     if (this.cache) registerCacheAdminRoutes(this.app, this.cache.cache, config);
   }
 
@@ -86,6 +92,7 @@ export class Gateway {
     for (const provider of config.providers) providers.set(provider.name, createAdapter(provider));
     const gateway = new Gateway(config, providers, logger, options);
     await Promise.all([...providers.values()].map((provider) => provider.start()));
+    await gateway.costControl.start();
     gateway.lifecycle.markStarted();
     return gateway;
   }
@@ -134,6 +141,7 @@ export class Gateway {
       clearTimeout(deadline);
     }
     await Promise.all([...this.providers.values()].map((provider) => provider.close()));
+    await this.costControl.close();
     this.requestLog.close();
     this.reliabilityLog.close();
     this.reliabilityMetrics?.close();

@@ -1,0 +1,33 @@
+// The budget-counter contract (memory and Redis): reserve an amount against a limit all-or-nothing, then settle it
+// with the real amount. Counters hold `spent` and in-flight `reserved` so concurrent requests cannot overshoot.
+
+export interface BudgetCounter {
+  key: string;
+  /** Integer units: micro-USD for cost budgets, tokens for token budgets. */
+  limit: number;
+  amount: number;
+  /** How long the counter must outlive its period's start (it is keyed by period, so it only needs to expire). */
+  ttlMs: number;
+}
+
+export type ReserveResult =
+  | { status: 'reserved'; settle(actuals: number[]): Promise<SettledCounter[]> }
+  | { status: 'exceeded'; index: number; spent: number; reserved: number }
+  /** Some counters are not initialised for their period yet: seed them (from the ledger) and reserve again. */
+  | { status: 'unseeded'; indexes: number[] };
+
+export interface SettledCounter {
+  spentBefore: number;
+  spentAfter: number;
+}
+
+export interface BudgetStore {
+  reserve(counters: BudgetCounter[]): Promise<ReserveResult>;
+  /** Sets a counter's spent amount unless it already exists (first replica wins). */
+  seed(key: string, spent: number, ttlMs: number): Promise<void>;
+  /** Current spent and reserved (for reports and tests). */
+  read(key: string): Promise<{ spent: number; reserved: number } | undefined>;
+}
+
+/** Most counters in one reservation (the Redis script has this many key slots). */
+export const maxCountersPerReservation = 8;

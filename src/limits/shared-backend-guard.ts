@@ -1,0 +1,64 @@
+// Guards calls to the shared limit backend (Redis): each call is decided within a bounded time; when Redis cannot
+// answer, the failure mode decides — fail-open to a local in-process backend (announced as an event) or fail-closed (503).
+import { GatewayError } from '../core/errors.js';
+import { limiterState } from './limit-events.js';
+import type { Clock } from './memory-limiter.js';
+
+export type FailureMode = 'open' | 'closed';
+
+export interface GuardOptions {
+  mode: FailureMode;
+  /** Longest a call may wait for the shared backend before the failure mode decides (ms). */
+  decideWithinMs: number;
+  /** After a failure, how long to skip the shared backend before probing it again (ms). */
+  probeIntervalMs: number;
+  gatewayId: number;
+  clock?: Clock;
+}
+
+export class SharedBackendGuard {
+  private unhealthyUntil = 0;
+  private degraded = false;
+  private readonly clock: Clock;
+
+  constructor(private readonly options: GuardOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** True while the shared backend is considered unreachable. */
+  get isDegraded(): boolean {
+    return this.degraded;
+  }
+
+  async run<T>(shared: () => Promise<T>, local: () => Promise<T>): Promise<T> {
+    if (this.clock() >= this.unhealthyUntil) {
+      try {
+        const result = await this.withDeadline(shared());
+        if (this.degraded) this.setDegraded(false, undefined);
+        return result;
+      } catch (error) {
+        if (error instanceof GatewayError) throw error;
+        this.unhealthyUntil = this.clock() + this.options.probeIntervalMs;
+        this.setDegraded(true, error);
+      }
+    }
+    if (this.options.mode === 'closed') throw new GatewayError('BW_ERR_LIMITER_UNAVAILABLE', 'The rate limiter is unavailable; try again shortly', { retryAfterMs: 1_000 });
+    return local();
+  }
+
+  private setDegraded(degraded: boolean, error: unknown): void {
+    const changed = this.degraded !== degraded;
+    this.degraded = degraded;
+    limiterState.publish({ gatewayId: this.options.gatewayId, degraded, failed: error !== undefined, changed, mode: this.options.mode, error: error instanceof Error ? error.message : undefined });
+  }
+
+  private withDeadline<T>(work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`the shared limit backend did not answer within ${this.options.decideWithinMs} ms`)), this.options.decideWithinMs);
+    });
+    // A late answer is dropped; its effect (units taken) is bounded by one request and expires with the bucket.
+    work.catch(() => undefined);
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+  }
+}
