@@ -33,6 +33,10 @@ export const errorCatalogue = {
   BW_ERR_CONTENT_POLICY: { status: 400, type: 'invalid_request_error', retryable: false },
   /** Every candidate of the route failed or was unavailable (breakers open, cooling down after 429s). */
   BW_ERR_NO_HEALTHY_UPSTREAM: { status: 503, type: 'upstream_error', retryable: true },
+  /** The Idempotency-Key was already used with a different body. */
+  BW_ERR_IDEMPOTENCY_MISMATCH: { status: 422, type: 'invalid_request_error', retryable: false },
+  /** A request with this Idempotency-Key is still running (on_concurrent: conflict, or the wait ran out). */
+  BW_ERR_IDEMPOTENCY_IN_PROGRESS: { status: 409, type: 'invalid_request_error', retryable: true },
   /** The request's total deadline (config or x-breakwater-timeout-ms) passed. */
   BW_ERR_DEADLINE_EXCEEDED: { status: 504, type: 'timeout_error', retryable: false },
   /** A gateway rate limit (requests, tokens or concurrency per key, user, tier or model) refused the request; see Retry-After. */

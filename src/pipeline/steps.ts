@@ -5,6 +5,8 @@ import type { ChatStep, EmbeddingsStep } from './context.js';
 
 /** Steps the gateway builds from its own resources (providers, stores) and hands in to take their place in the order. */
 export interface StepServices {
+  /** Idempotency keys (src/reliability/idempotency): after limits and budgets, before the cache. */
+  idempotency?: ChatStep | undefined;
   /** The response cache (src/cache): after idempotency, right before the executor. */
   cache?: ChatStep | undefined;
   /** Accounting, key model access, rate limits and budgets (src/accounting, src/limits): outermost, in that order. */
@@ -12,7 +14,7 @@ export interface StepServices {
 }
 
 export function chatSteps(_config: Config, services: StepServices = {}): ChatStep[] {
-  return [...(services.costControl?.chatSteps() ?? []), ...(services.cache ? [services.cache] : [])];
+  return [...(services.costControl?.chatSteps() ?? []), ...(services.idempotency ? [services.idempotency] : []), ...(services.cache ? [services.cache] : [])];
 }
 
 export function embeddingsSteps(_config: Config, services: StepServices = {}): EmbeddingsStep[] {

@@ -15,6 +15,7 @@ import { breakerChange, type BreakerEvent } from '../observability/events.js';
 import { systemClock, type Clock } from '../reliability/clock.js';
 import { Deployments } from '../reliability/deployments.js';
 import { FallbackExecutor } from '../reliability/executor.js';
+import { createIdempotency, type Idempotency } from '../reliability/idempotency/index.js';
 import { chatSteps, embeddingsSteps } from '../pipeline/steps.js';
 import { createGatewayCache, type GatewayCache } from '../cache/index.js';
 import { registerCacheAdminRoutes } from './routes/cache-admin.js';
@@ -59,6 +60,7 @@ export class Gateway {
     readonly providers: ReadonlyMap<string, ProviderAdapter>,
     readonly logger: Logger,
     options: GatewayOptions,
+    private readonly idempotency: Idempotency | undefined,
   ) {
     const gatewayId = nextGatewayId++;
     const clock = options.clock ?? systemClock;
@@ -78,7 +80,7 @@ export class Gateway {
     this.reliabilityMetrics?.declare(models.deployments());
     const executor = new FallbackExecutor({ settings: config.reliability, deployments: this.deployments, clock, ...(options.random ? { random: options.random } : {}) });
     const terminal = createTerminal(models, executor);
-    const chat = compose(chatSteps(config, { cache: this.cache?.step, costControl: this.costControl }), terminal.chat);
+    const chat = compose(chatSteps(config, { cache: this.cache?.step, costControl: this.costControl, idempotency: idempotency?.step }), terminal.chat);
     const embeddings = compose(embeddingsSteps(config, { costControl: this.costControl }), terminal.embeddings);
     this.app = buildApp({ config, models, chat, embeddings, lifecycle: this.lifecycle, metrics: this.metrics, logger, gatewayId, authenticator: this.costControl.authenticator });
     registerAdminRoutes(this.app, { keys: this.costControl.keys, ledger: this.costControl.ledger, writer: this.costControl.writer, timeZone: config.budgets.timezone });
@@ -90,7 +92,8 @@ export class Gateway {
     const logger = options.logger ?? createLogger(config.logging.level);
     const providers = new Map<string, ProviderAdapter>();
     for (const provider of config.providers) providers.set(provider.name, createAdapter(provider));
-    const gateway = new Gateway(config, providers, logger, options);
+    const idempotency = await createIdempotency(config, options.clock ?? systemClock);
+    const gateway = new Gateway(config, providers, logger, options, idempotency);
     await Promise.all([...providers.values()].map((provider) => provider.start()));
     await gateway.costControl.start();
     gateway.lifecycle.markStarted();
@@ -141,6 +144,7 @@ export class Gateway {
       clearTimeout(deadline);
     }
     await Promise.all([...this.providers.values()].map((provider) => provider.close()));
+    await this.idempotency?.store.close();
     await this.costControl.close();
     this.requestLog.close();
     this.reliabilityLog.close();
