@@ -73,6 +73,8 @@ function wantedToolCalls(request: ChatRequest): number {
   if (!Array.isArray(request.tools) || request.tools.length === 0) return 0;
   for (let index = request.messages.length - 1; index >= 0; index--) {
     const message = request.messages[index];
+    // Tool results after the last user turn: the model has what it asked for and answers in text.
+    if (message?.role === 'tool') return 0;
     if (message?.role !== 'user') continue;
     const text = messageText(message).toLowerCase();
     if (text.includes(parallelToolTriggerPhrase)) return Math.min(request.tools.length, maximumParallelToolCalls);
