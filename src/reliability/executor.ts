@@ -254,8 +254,9 @@ export class FallbackExecutor {
 
   private exhausted(route: Route, failures: Failure[], skips: Skip[], lastError: GatewayError | undefined, why?: string): GatewayError {
     const deployments = new Set([...failures.map((failure) => failure.deployment), ...skips.map((skip) => skip.deployment)]);
-    // A route with one deployment that failed: its own error says the most (a 504 stays a 504).
-    if (deployments.size === 1 && lastError && skips.length === 0 && !why) return lastError;
+    // One deployment involved and it failed (its breaker may have opened on that very failure): its own error
+    // says the most — a 504 stays a 504, a refused credential stays a 502.
+    if (deployments.size === 1 && lastError && !why) return lastError;
     const waits = skips.map((skip) => skip.retryInMs ?? 0).filter((wait) => wait > 0);
     const retryAfterMs = waits.length > 0 ? Math.min(...waits) : (lastError?.retryAfterMs ?? 1_000);
     const reasons = [...failures.map((failure) => `${failure.deployment}: ${failure.message}`), ...skips.map((skip) => `${skip.deployment}: ${skip.reason}`)];

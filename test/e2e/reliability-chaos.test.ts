@@ -85,6 +85,14 @@ test('400, 404 and 422 are never retried nor failed over; 401 is not retried on 
   }
 });
 
+test('a lone upstream refusing the gateway\'s key: one call, and the client sees 502 BW_ERR_UPSTREAM_AUTH', async () => {
+  const server = await gateway({ providers: [sim('only', { faults: ['status=401'] })], routes: [chain('chat', 'only')] });
+  const response = await ask(server, 'chat');
+  assert.equal(response.status, 502);
+  assert.equal(response.headers.get('x-breakwater-error-code'), 'BW_ERR_UPSTREAM_AUTH');
+  assert.equal(server.sim('only').stats().chat, 1);
+});
+
 test('connection refused fails over at once', async () => {
   const port = await closedPort();
   const server = await gateway({
