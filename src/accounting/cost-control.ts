@@ -95,7 +95,8 @@ export class CostControl {
     const virtualKeys = config.auth.master_key !== undefined;
 
     if (redisSettings && useRedis) {
-      this.redis = createRedis({ ...redisSettings, command_timeout_ms: Math.min(redisSettings.command_timeout_ms, config.limits.decide_within_ms) }, 'limits');
+      // The guard decides within limits.decide_within_ms; the client's own timeout only has to end commands nobody waits for.
+      this.redis = createRedis({ ...redisSettings, command_timeout_ms: Math.max(redisSettings.command_timeout_ms, config.limits.decide_within_ms * 4) }, 'limits');
       if (virtualKeys) this.subscriber = createRedis(redisSettings, 'key-revocations');
     }
     if (postgresSettings && (keysOnPostgres || ledgerOnPostgres)) this.postgres = createPostgresPool(postgresSettings);
@@ -125,7 +126,17 @@ export class CostControl {
     }
 
     this.prices = new PriceTable(config.accounting.prices, [cataloguePrices(catalogueFor(config))]);
-    this.guard = new SharedBackendGuard({ mode: config.limits.on_redis_failure, decideWithinMs: config.limits.decide_within_ms, probeIntervalMs: config.limits.probe_interval_ms, gatewayId, clock });
+    this.guard = new SharedBackendGuard({
+      mode: config.limits.on_redis_failure,
+      decideWithinMs: config.limits.decide_within_ms,
+      probeIntervalMs: config.limits.probe_interval_ms,
+      gatewayId,
+      clock,
+      onChange: (degraded, error) => {
+        if (degraded) logger.error({ err: error, mode: config.limits.on_redis_failure }, `shared limiter (Redis) unreachable: ${config.limits.on_redis_failure === 'open' ? 'limiting per replica until it is back' : 'refusing requests (fail-closed)'}`);
+        else logger.info('shared limiter (Redis) reachable again');
+      },
+    });
     const prefix = redisSettings?.key_prefix ?? 'bw:';
     this.limiter = this.redis ? new FailoverLimiter(new RedisLimiter(this.redis, prefix, clock), this.guard, clock) : new MemoryLimiter(clock);
     this.budgetStore = this.redis ? new FailoverBudgetStore(new RedisBudgetStore(this.redis, prefix), this.guard, clock) : new MemoryBudgetStore(clock);

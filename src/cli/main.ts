@@ -1,5 +1,6 @@
 // The `breakwater` command line: serve (default), sim, config check.
 import { Command } from 'commander';
+import { registerCacheCommand } from './cache.js';
 import { registerConfigCommand } from './config-check.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
@@ -8,4 +9,5 @@ const program = new Command('breakwater').description('Breakwater: a production 
 registerServeCommand(program);
 registerSimCommand(program);
 registerConfigCommand(program);
+registerCacheCommand(program);
 await program.parseAsync(process.argv);

@@ -76,7 +76,8 @@ export class BudgetPolicy {
       const counter = counters[result.index] as PlannedCounter;
       budgetRejected.publish({ gatewayId: this.gatewayId, scope: counter.scope, period: counter.period });
       const full = this.thresholds.filter((threshold) => threshold >= 1);
-      for (const threshold of full.length > 0 ? full : []) this.onCrossing(this.crossing(counter, threshold, result.spent));
+      // Refusing means the budget is fully committed (spent + in flight): that is the 100 % alert, even if settled spend ends a little below.
+      for (const threshold of full) this.onCrossing(this.crossing(counter, threshold, result.spent + result.reserved));
       const left = Math.max(0, counter.limit - result.spent - result.reserved);
       const amount = counter.unit === 'usd' ? `$${(counter.limit / microsPerUsd).toFixed(2)}` : `${counter.limit} tokens`;
       const leftText = counter.unit === 'usd' ? `$${(left / microsPerUsd).toFixed(4)}` : `${left} tokens`;

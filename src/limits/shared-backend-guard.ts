@@ -14,6 +14,8 @@ export interface GuardOptions {
   probeIntervalMs: number;
   gatewayId: number;
   clock?: Clock;
+  /** Told when the shared backend becomes unreachable or comes back (for the log). */
+  onChange?: (degraded: boolean, error: unknown) => void;
 }
 
 export class SharedBackendGuard {
@@ -49,13 +51,16 @@ export class SharedBackendGuard {
   private setDegraded(degraded: boolean, error: unknown): void {
     const changed = this.degraded !== degraded;
     this.degraded = degraded;
+    if (changed) this.options.onChange?.(degraded, error);
     limiterState.publish({ gatewayId: this.options.gatewayId, degraded, failed: error !== undefined, changed, mode: this.options.mode, error: error instanceof Error ? error.message : undefined });
   }
 
   private withDeadline<T>(work: Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new Error(`the shared limit backend did not answer within ${this.options.decideWithinMs} ms`)), this.options.decideWithinMs);
+      // Timers run before I/O in each loop turn: after a busy stretch the deadline could fire although the answer is
+      // already waiting in the socket. Deciding in the check phase (after I/O) gives that answer its chance first.
+      timer = setTimeout(() => setImmediate(() => reject(new Error(`the shared limit backend did not answer within ${this.options.decideWithinMs} ms`))), this.options.decideWithinMs);
     });
     // A late answer is dropped; its effect (units taken) is bounded by one request and expires with the bucket.
     work.catch(() => undefined);
