@@ -8,6 +8,14 @@ import { after, describe, test } from 'node:test';
 import { postJson, sseData, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 const servers: TestGateway[] = [];
+
+/** Waits until the first request holds the key and is at the upstream (so the duplicate is really concurrent). */
+async function untilInFlight(inFlight: () => number): Promise<void> {
+  for (let waited = 0; inFlight() === 0; waited += 5) {
+    if (waited > 5_000) throw new Error('the first request never reached the upstream');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 after(() => Promise.all(servers.map((server) => server.close())));
 
 async function sqliteConfig(): Promise<Record<string, unknown>> {
@@ -77,10 +85,10 @@ for (const [backend, storeConfig] of [['sqlite', sqliteConfig], ['redis', redisC
     test('on_concurrent: conflict answers a duplicate in flight with 409', async () => {
       const server = await start({ reliability: { idempotency: { on_concurrent: 'conflict' } } });
       const key = randomUUID();
-      const [first, second] = await Promise.all([
-        postJson(`${server.url}/v1/chat/completions`, body, { 'idempotency-key': key }),
-        new Promise((resolve) => setTimeout(resolve, 50)).then(() => postJson(`${server.url}/v1/chat/completions`, body, { 'idempotency-key': key })),
-      ]);
+      const firstRequest = postJson(`${server.url}/v1/chat/completions`, body, { 'idempotency-key': key });
+      await untilInFlight(() => server.sim().stats().inFlight);
+      const second = await postJson(`${server.url}/v1/chat/completions`, body, { 'idempotency-key': key });
+      const first = await firstRequest;
       assert.equal(first?.status, 200);
       assert.equal(second?.status, 409);
       assert.ok(second?.headers.get('retry-after'));
@@ -96,10 +104,10 @@ test('two replicas sharing Redis: a duplicate sent to the other replica waits fo
   servers.push(one, two);
   const key = randomUUID();
   const body = { model: 'sim-fast', messages: [{ role: 'user', content: 'once across replicas' }] };
-  const [a, b] = await Promise.all([
-    postJson(`${one.url}/v1/chat/completions`, body, { 'idempotency-key': key }),
-    new Promise((resolve) => setTimeout(resolve, 30)).then(() => postJson(`${two.url}/v1/chat/completions`, body, { 'idempotency-key': key })),
-  ]);
+  const firstRequest = postJson(`${one.url}/v1/chat/completions`, body, { 'idempotency-key': key });
+  await untilInFlight(() => one.sim().stats().inFlight);
+  const b = await postJson(`${two.url}/v1/chat/completions`, body, { 'idempotency-key': key });
+  const a = await firstRequest;
   assert.equal(a?.text, b?.text);
   assert.equal(one.sim().stats().chat + two.sim().stats().chat, 1);
 });

@@ -23,7 +23,7 @@ export async function createIdempotency(config: Config, clock: Clock): Promise<I
   if (useRedis) {
     if (!redisSettings) throw new Error('reliability.idempotency.backend is redis but stores.redis is not configured');
     // A bounded command time decides fast when Redis is down; idempotency then errors rather than risk a double run.
-    store = await RedisIdempotencyStore.create(createRedis({ ...redisSettings, command_timeout_ms: Math.max(redisSettings.command_timeout_ms, 500) }, 'idempotency'), redisSettings.key_prefix);
+    store = await RedisIdempotencyStore.create(createRedis({ ...redisSettings, command_timeout_ms: Math.max(redisSettings.command_timeout_ms, 2_000) }, 'idempotency'), redisSettings.key_prefix);
   } else {
     store = new SqliteIdempotencyStore(config.stores.sqlite.path, clock);
   }
