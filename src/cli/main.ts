@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { registerCacheCommand } from './cache.js';
 import { registerConfigCommand } from './config-check.js';
+import { registerKeysCommand } from './keys.js';
+import { registerSpendCommand } from './spend.js';
 import { registerServeCommand } from './serve.js';
 import { registerSimCommand } from './sim.js';
 
@@ -10,4 +12,6 @@ registerServeCommand(program);
 registerSimCommand(program);
 registerConfigCommand(program);
 registerCacheCommand(program);
+registerKeysCommand(program);
+registerSpendCommand(program);
 await program.parseAsync(process.argv);
