@@ -1,7 +1,9 @@
 // Builds spans by subscribing to diagnostics channels: a server span per API request (breakwater:request:*) and a
 // client span per upstream attempt (undici:request:*), with the W3C `traceparent` injected into the upstream request.
 // Nothing on the request path imports this; with tracing off it is never loaded into a subscription.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// Correlation without AsyncLocalStorage (on Node 20 it installs promise hooks that slow every promise): the
+// incoming request's headers are the ones Node announced just before the gateway's synchronous onRequest hook, and
+// an upstream request belongs to the API request whose id it carries in `x-request-id` (every adapter sends it).
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -12,6 +14,8 @@ import { rememberTraceId } from './tracing-ids.js';
 /** The part of undici's Request object the channels hand us that we use. */
 interface UndiciRequest {
   origin?: unknown;
+  /** Flat name/value list as undici keeps it. */
+  headers?: unknown;
   method: string;
   path: string;
   body?: unknown;
@@ -50,10 +54,9 @@ interface RequestTrace {
   ended: boolean;
 }
 
-/** Per incoming HTTP request (any server in the process): its headers, and its API request once it starts. */
-interface IncomingTrace {
+interface IncomingRequest {
+  method?: string;
   headers: IncomingHttpHeaders;
-  request?: RequestTrace;
 }
 
 const traces = new WeakMap<RequestRecord, RequestTrace>();
@@ -80,6 +83,18 @@ export function modelInBody(body: unknown): string | undefined {
   return match?.[1];
 }
 
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (!Array.isArray(headers)) return undefined;
+  for (let index = 0; index + 1 < headers.length; index += 2) {
+    const key: unknown = headers[index];
+    if (typeof key === 'string' && key.toLowerCase() === name) {
+      const value: unknown = headers[index + 1];
+      return typeof value === 'string' ? value : undefined;
+    }
+  }
+  return undefined;
+}
+
 function operationOf(path: string): string {
   const bare = path.split('?')[0] ?? path;
   if (bare.endsWith('/chat/completions') || bare.endsWith('/messages') || bare.includes(':generateContent') || bare.includes(':streamGenerateContent')) return 'chat';
@@ -89,10 +104,13 @@ function operationOf(path: string): string {
 }
 
 export class SpanBuilder {
-  private readonly storage = new AsyncLocalStorage<IncomingTrace>();
   private readonly attempts = new WeakMap<object, AttemptTrace>();
   /** Open API requests by gateway and request id, for events that carry ids rather than the record. Emptied at request end. */
   private readonly open = new Map<string, RequestTrace>();
+  /** Open API requests by request id alone: what an upstream request's `x-request-id` names. Emptied at request end. */
+  private readonly byRequestId = new Map<string, RequestTrace>();
+  /** The HTTP request Node announced last; the gateway's onRequest hook runs synchronously right after. */
+  private incoming: IncomingRequest | undefined;
   private readonly subscriptions: Array<[string, (message: unknown) => void]>;
 
   constructor(
@@ -100,7 +118,7 @@ export class SpanBuilder {
     private readonly propagator: TextMapPropagator,
   ) {
     this.subscriptions = [
-      ['http.server.request.start', (message) => this.onIncoming(message as { request: { headers: IncomingHttpHeaders } })],
+      ['http.server.request.start', (message) => this.onIncoming(message as { request: IncomingRequest })],
       ['breakwater:request:start', (message) => this.onRequestStart(message as RequestRecord)],
       ['breakwater:request:end', (message) => this.onRequestEnd(message as RequestRecord)],
       ['breakwater:upstream:attempt', (message) => this.onAttemptNotice(message as AttemptNotice)],
@@ -117,14 +135,17 @@ export class SpanBuilder {
     for (const [name, handler] of this.subscriptions) unsubscribe(name, handler);
   }
 
-  private onIncoming(message: { request: { headers: IncomingHttpHeaders } }): void {
-    // Everything that runs for this HTTP request (hooks, handler, upstream calls) inherits this store.
-    this.storage.enterWith({ headers: message.request.headers });
+  private onIncoming(message: { request: IncomingRequest }): void {
+    this.incoming = message.request;
   }
 
   private onRequestStart(record: RequestRecord): void {
-    const incoming = this.storage.getStore();
-    const parent = incoming ? this.propagator.extract(ROOT_CONTEXT, incoming.headers, defaultTextMapGetter) : ROOT_CONTEXT;
+    const incoming = this.incoming;
+    this.incoming = undefined;
+    // Only trust the announced headers if they are this request's (same method, and same id when the client sent one).
+    const sentId = incoming?.headers['x-request-id'];
+    const matches = incoming !== undefined && incoming.method === record.method && (typeof sentId !== 'string' || sentId === record.requestId);
+    const parent = matches ? this.propagator.extract(ROOT_CONTEXT, incoming.headers, defaultTextMapGetter) : ROOT_CONTEXT;
     const span = this.tracer.startSpan(
       `${record.method} ${record.route}`,
       {
@@ -138,7 +159,7 @@ export class SpanBuilder {
     traces.set(record, state);
     rememberTraceId(record, span.spanContext().traceId);
     this.open.set(`${record.gatewayId}:${record.requestId}`, state);
-    if (incoming) incoming.request = state;
+    this.byRequestId.set(record.requestId, state);
   }
 
   private onRequestEnd(record: RequestRecord): void {
@@ -146,6 +167,7 @@ export class SpanBuilder {
     if (!state || state.ended) return;
     state.ended = true;
     this.open.delete(`${record.gatewayId}:${record.requestId}`);
+    if (this.byRequestId.get(record.requestId) === state) this.byRequestId.delete(record.requestId);
     const { span } = state;
     span.setAttribute('http.response.status_code', record.status);
     if (record.model) span.setAttribute('gen_ai.request.model', record.model);
@@ -216,8 +238,9 @@ export class SpanBuilder {
   }
 
   private onUpstreamCreate(request: UndiciRequest): void {
-    const state = this.storage.getStore()?.request;
-    // Only calls made while serving an API request; the exporter's own HTTP and test clients are not upstream attempts.
+    const requestId = headerValue(request.headers, 'x-request-id');
+    const state = requestId === undefined ? undefined : this.byRequestId.get(requestId);
+    // Only calls made for an open API request; test clients and other HTTP in the process are not upstream attempts.
     if (!state || state.ended) return;
     const origin = typeof request.origin === 'string' ? request.origin : String(request.origin ?? '');
     const path = request.path.split('?')[0] ?? request.path; // never the query: some providers put keys there
