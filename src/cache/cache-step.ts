@@ -145,6 +145,11 @@ function serve(cache: ResponseCache, entry: CacheEntry, outcome: 'hit' | 'semant
   if (outcome === 'semantic-hit' && record.cacheSimilarity !== undefined) context.responseHeaders['x-breakwater-cache-similarity'] = String(record.cacheSimilarity);
   const completion = cache.completionOf(entry);
   if (request.stream === true) return { kind: 'stream', stream: replay(completion) };
+  // As a replayed stream's usage chunk does: the tokens this answer stands for, counted under provider `cache`.
+  if (completion.usage) {
+    record.promptTokens = completion.usage.prompt_tokens;
+    record.completionTokens = completion.usage.completion_tokens;
+  }
   return { kind: 'json', result: { completion, raw: entry.raw } };
 }
 
