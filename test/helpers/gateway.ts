@@ -1,4 +1,7 @@
 // Test helper: a real gateway listening on a loopback port, with the in-process simulator as upstream and logs captured.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { validateConfig } from '../../src/config/load.js';
@@ -18,9 +21,12 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(raw: Record<string, unknown> = {}): Promise<TestGateway> {
+  const stores = (raw.stores ?? {}) as Record<string, unknown>;
   const config = validateConfig({
     providers: [{ name: 'sim', type: 'sim', models: ['sim-fast', 'sim-smart', 'sim-embed'] }],
     ...raw,
+    // Each test gateway gets its own embedded store (ledger, keys, idempotency), so test files never share state.
+    stores: { ...stores, sqlite: { path: join(mkdtempSync(join(tmpdir(), 'bw-test-')), 'breakwater.db'), ...(stores.sqlite as object | undefined) } },
     server: { port: 0, host: '127.0.0.1', ...(raw.server as object | undefined) },
     logging: { level: 'info', ...(raw.logging as object | undefined) },
   });
