@@ -84,7 +84,9 @@ export class Accounting {
     draft.promptTokens = promptTokens;
     draft.completionTokens = completionTokens;
     draft.cachedTokens = cachedTokens;
-    draft.costUsd = costOfUsage(price, { prompt_tokens: promptTokens, completion_tokens: completionTokens, prompt_tokens_details: { cached_tokens: cachedTokens } });
+    // A cache hit called no upstream: it is recorded (tokens included, for reporting) but costs nothing.
+    const servedFromCache = record.cache === 'hit' || record.cache === 'semantic-hit';
+    draft.costUsd = servedFromCache ? 0 : costOfUsage(price, { prompt_tokens: promptTokens, completion_tokens: completionTokens, prompt_tokens_details: { cached_tokens: cachedTokens } });
     // Set before the JSON answer is sent; a stream's headers are gone by now, its cost is in the ledger.
     draft.context.responseHeaders[costHeader] = String(draft.costUsd);
   }
