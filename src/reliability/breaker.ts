@@ -4,6 +4,7 @@
 // (cockatiel's breaker was the first choice; it has no injectable clock, allows one half-open call only
 // and cannot be forced open by a 401, so this small one is ours.)
 import type { Clock } from './clock.js';
+import { SlidingCounts } from './sliding-window.js';
 
 export interface BreakerSettings {
   window_seconds: number;
@@ -29,7 +30,8 @@ export interface BreakerPermit {
   readonly probe: boolean;
 }
 
-const bucketCount = 10;
+const calls = 0;
+const failures = 1;
 
 export class CircuitBreaker {
   private state: BreakerState = 'closed';
@@ -37,17 +39,14 @@ export class CircuitBreaker {
   private openings = 0;
   private consecutive = 0;
   private probesInFlight = 0;
-  private readonly calls = new Array<number>(bucketCount).fill(0);
-  private readonly failures = new Array<number>(bucketCount).fill(0);
-  private bucketStart = 0;
-  private readonly bucketMs: number;
+  private readonly window: SlidingCounts;
 
   constructor(
     private readonly settings: BreakerSettings,
     private readonly clock: Clock,
     private readonly onTransition: (transition: BreakerTransition) => void = () => undefined,
   ) {
-    this.bucketMs = Math.max(1, (settings.window_seconds * 1000) / bucketCount);
+    this.window = new SlidingCounts(settings.window_seconds * 1000, 2, clock);
   }
 
   /** The state now (an open breaker whose cool-down passed reads as half-open). */
@@ -102,9 +101,10 @@ export class CircuitBreaker {
     this.consecutive++;
     if (immediate) return this.open('authentication failure');
     if (this.consecutive >= this.settings.consecutive_failures) return this.open(`${this.consecutive} consecutive failures`);
-    const { calls, failures } = this.totals();
-    if (calls >= this.settings.min_calls && failures / calls >= this.settings.failure_rate) {
-      this.open(`failure rate ${Math.round((failures / calls) * 100)}% over ${calls} calls`);
+    const callCount = this.window.total(calls);
+    const failureCount = this.window.total(failures);
+    if (callCount >= this.settings.min_calls && failureCount / callCount >= this.settings.failure_rate) {
+      this.open(`failure rate ${Math.round((failureCount / callCount) * 100)}% over ${callCount} calls`);
     }
   }
 
@@ -133,38 +133,11 @@ export class CircuitBreaker {
   }
 
   private record(failed: boolean): void {
-    this.rotate();
-    const index = Math.floor(this.clock.now() / this.bucketMs) % bucketCount;
-    this.calls[index] = (this.calls[index] ?? 0) + 1;
-    if (failed) this.failures[index] = (this.failures[index] ?? 0) + 1;
-  }
-
-  /** Clears the buckets that fell out of the window since the last call. */
-  private rotate(): void {
-    const current = Math.floor(this.clock.now() / this.bucketMs);
-    const stale = Math.min(bucketCount, current - this.bucketStart);
-    for (let step = 1; step <= stale; step++) {
-      const index = (this.bucketStart + step) % bucketCount;
-      this.calls[index] = 0;
-      this.failures[index] = 0;
-    }
-    this.bucketStart = current;
-  }
-
-  private totals(): { calls: number; failures: number } {
-    this.rotate();
-    let calls = 0;
-    let failures = 0;
-    for (let index = 0; index < bucketCount; index++) {
-      calls += this.calls[index] ?? 0;
-      failures += this.failures[index] ?? 0;
-    }
-    return { calls, failures };
+    this.window.add(calls);
+    if (failed) this.window.add(failures);
   }
 
   private resetWindow(): void {
-    this.calls.fill(0);
-    this.failures.fill(0);
-    this.bucketStart = Math.floor(this.clock.now() / this.bucketMs);
+    this.window.reset();
   }
 }
