@@ -1,4 +1,5 @@
 // Resolves a public model name to its route: the ordered candidates (provider deployments) that may serve it.
+import { catalogueFor } from '../catalogue/catalogue.js';
 import type { Config } from '../config/schema.js';
 import type { ProviderAdapter } from '../providers/types.js';
 
@@ -28,6 +29,12 @@ export class ModelTable {
   private readonly passthrough: ProviderAdapter | undefined;
 
   constructor(config: Config, providers: ReadonlyMap<string, ProviderAdapter>) {
+    const catalogue = catalogueFor(config);
+    // A candidate's context window: as configured, else the catalogue's (for context-length fallbacks).
+    const windowOf = (model: string, configured?: number) => {
+      const known = configured ?? catalogue.lookupModel(model)?.context_window;
+      return known !== undefined && known > 0 ? { contextWindow: known } : {};
+    };
     let passthrough: ProviderAdapter | undefined;
     for (const entry of config.providers) {
       const provider = providers.get(entry.name);
@@ -36,7 +43,7 @@ export class ModelTable {
       for (const model of entry.models) {
         const publicName = typeof model === 'string' ? model : model.name;
         const upstreamModel = typeof model === 'string' ? model : model.model;
-        this.routes.set(publicName, { model: publicName, candidates: [{ provider, upstreamModel, weight: 1, tier: 0 }] });
+        this.routes.set(publicName, { model: publicName, candidates: [{ provider, upstreamModel, weight: 1, tier: 0, ...windowOf(upstreamModel) }] });
       }
     }
     for (const route of config.routes) {
@@ -49,7 +56,7 @@ export class ModelTable {
           upstreamModel: candidate.model,
           weight: candidate.weight,
           tier: candidate.tier ?? index,
-          ...(candidate.context_window === undefined ? {} : { contextWindow: candidate.context_window }),
+          ...windowOf(candidate.model, candidate.context_window),
         });
       });
       this.routes.set(route.model, { model: route.model, candidates });

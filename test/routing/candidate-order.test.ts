@@ -41,3 +41,17 @@ test('a zero weight is never picked first while another candidate of its tier ha
     assert.equal(order[0]?.provider.name, 'live');
   }
 });
+
+test('candidates take their context window from the catalogue unless the route sets one', async () => {
+  const { validateConfig } = await import('../../src/config/load.js');
+  const { ModelTable } = await import('../../src/routing/model-table.js');
+  const config = validateConfig({
+    providers: [{ name: 'openai', type: 'openai', api_key: 'test-key-not-real' }],
+    routes: [{ model: 'smart', candidates: [{ provider: 'openai', model: 'gpt-4o-mini' }, { provider: 'openai', model: 'gpt-4o', context_window: 64_000 }, { provider: 'openai', model: 'made-up-model' }] }],
+  });
+  const table = new ModelTable(config, new Map([['openai', provider('openai')]]));
+  const windows = table.resolve('smart')?.candidates.map((candidate) => candidate.contextWindow);
+  assert.equal(windows?.[0], 128_000, 'gpt-4o-mini from the bundled catalogue');
+  assert.equal(windows?.[1], 64_000, 'the route overrides it');
+  assert.equal(windows?.[2], undefined, 'unknown models have none');
+});
