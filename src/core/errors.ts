@@ -100,7 +100,13 @@ export class GatewayError extends Error {
   readonly provider: string | undefined;
 
   constructor(code: ErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    // These are expected outcomes (an upstream said 503, a breaker is open), answered thousands of times a second
+    // in an outage: capturing a stack trace for each costs more than the rest of the error path. Internal errors
+    // keep theirs (and the cause's).
+    const stackTraceLimit = Error.stackTraceLimit;
+    if (code !== 'BW_ERR_INTERNAL') Error.stackTraceLimit = 0;
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    Error.stackTraceLimit = stackTraceLimit;
     const spec: ErrorSpec = errorCatalogue[code];
     this.name = 'GatewayError';
     this.code = code;

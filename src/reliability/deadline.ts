@@ -3,6 +3,9 @@
 import { GatewayError } from '../core/errors.js';
 import type { Clock } from './clock.js';
 
+/** A fixed reason for stopping the timer: aborting with no reason would build a DOMException on every request. */
+const timerStopped = Symbol('deadline timer stopped');
+
 export class Deadline {
   readonly at: number;
   private readonly controller = new AbortController();
@@ -49,7 +52,7 @@ export class Deadline {
 
   /** Stops the timer; call when the request is answered (for streams: when the stream ends). */
   clear(): void {
-    this.stopTimer.abort();
+    this.stopTimer.abort(timerStopped);
     this.clientSignal.removeEventListener('abort', this.onClientAbort);
   }
 }
