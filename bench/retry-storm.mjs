@@ -52,6 +52,8 @@ async function main() {
     });
   const opening = await run(2); // the breakers open during these first seconds
   const measured = await run(seconds);
+  // The peer in the same run: GET /health at the same rate shows what the load generator and this machine add.
+  const peer = await autocannon({ url: `http://127.0.0.1:${gatewayPort}/health`, connections: 20, overallRate: rate, duration: 5 });
   const stats = async (port) => (await (await fetch(`http://127.0.0.1:${port}/sim/stats`)).json()).chat;
   const attempts = (await stats(primaryPort)) + (await stats(backupPort));
   const requests = opening.requests.total + measured.requests.total;
@@ -63,6 +65,8 @@ async function main() {
     ratio: attempts / requests,
     p50: measured.latency.p50,
     p99: measured.latency.p99,
+    healthP50: peer.latency.p50,
+    healthP99: peer.latency.p99,
     non503: measured.non2xx === measured.requests.total ? 0 : measured.requests.total - measured.non2xx,
   };
   console.log(JSON.stringify(result));
@@ -74,9 +78,9 @@ async function main() {
     'answering 503 and 502 to everything; one route over both; 20 connections at a fixed overall rate; 2 s to let',
     'the breakers open, then the measured run. Attempts counted on the simulators.',
     '',
-    '| client requests | upstream attempts | attempts / request (target ≤ 1.25) | error p50 | error p99 (target < 50 ms) |',
-    '| --- | --- | --- | --- | --- |',
-    `| ${requests} | ${attempts} | ${result.ratio.toFixed(3)} | ${result.p50} ms | ${result.p99} ms |`,
+    '| client requests | upstream attempts | attempts / request (target ≤ 1.25) | error p50 | error p99 (target < 50 ms) | peer: GET /health p50 / p99, same rate |',
+    '| --- | --- | --- | --- | --- | --- |',
+    `| ${requests} | ${attempts} | ${result.ratio.toFixed(3)} | ${result.p50} ms | ${result.p99} ms | ${result.healthP50} ms / ${result.healthP99} ms |`,
     '',
   ].join('\n');
   appendFileSync('bench/RESULTS.md', section);
