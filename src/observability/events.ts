@@ -31,6 +31,12 @@ export interface RequestRecord {
   cacheSimilarity?: number;
   /** Upstream attempts made (retries and fallbacks included). */
   attempts?: number;
+  /** Milliseconds spent waiting on upstreams: every attempt, to its answer (streams: to the first chunk). */
+  upstreamMs?: number;
+  /** The first choice's finish reason, when the answer had one. */
+  finishReason?: string;
+  /** An SSE stream was opened to the client (its headers were sent). */
+  streamStarted?: boolean;
   /** Token counts were estimated by the gateway (a stream cut before the upstream reported usage). */
   usageEstimated?: boolean;
 }
@@ -72,3 +78,5 @@ export const requestEnd = channel('breakwater:request:end');
 export const upstreamError = channel('breakwater:upstream:error');
 export const upstreamAttempt = channel('breakwater:upstream:attempt');
 export const breakerChange = channel('breakwater:breaker:change');
+/** An SSE stream's headers went out to the client (the record is the message). */
+export const streamStart = channel('breakwater:stream:start');

@@ -3,6 +3,9 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
 
+/** The gateway's own cost per request: from half a millisecond to a second. */
+const overheadBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
+
 /** Buckets suited to LLM calls: from a cache hit (10 ms) to a long generation (2 min). */
 export const llmLatencyBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 
@@ -14,6 +17,11 @@ export class Metrics {
   private readonly inFlight: Gauge<'route'>;
   private readonly upstreamErrors: Counter<'provider' | 'kind'>;
   private readonly tokens: Counter<'model' | 'provider' | 'type'>;
+  private readonly overhead: Histogram<'route'>;
+  private readonly streamsInFlight: Gauge;
+  private readonly onStreamStart = (message: unknown) => {
+    if ((message as RequestRecord).gatewayId === this.gatewayId) this.streamsInFlight.inc();
+  };
   private readonly onStart = (message: unknown) => {
     const record = message as RequestRecord;
     if (record.gatewayId === this.gatewayId) this.inFlight.inc({ route: record.route });
@@ -37,6 +45,15 @@ export class Metrics {
     this.inFlight = new Gauge({ name: 'breakwater_requests_in_flight', help: 'API requests being served now (streams included)', labelNames: ['route'], registers });
     this.upstreamErrors = new Counter({ name: 'breakwater_upstream_errors_total', help: 'Failed upstream calls, by provider and kind', labelNames: ['provider', 'kind'], registers });
     this.tokens = new Counter({ name: 'breakwater_tokens_total', help: 'Tokens reported by upstreams, by model, provider and type (input or output)', labelNames: ['model', 'provider', 'type'], registers });
+    this.overhead = new Histogram({
+      name: 'breakwater_gateway_overhead_seconds',
+      help: 'Request duration minus the time spent waiting on upstreams (non-streamed requests that reached one): what the gateway itself costs',
+      labelNames: ['route'],
+      buckets: overheadBuckets,
+      registers,
+    });
+    this.streamsInFlight = new Gauge({ name: 'breakwater_streams_in_flight', help: 'SSE streams open to clients now', registers });
+    subscribe('breakwater:stream:start', this.onStreamStart);
     subscribe('breakwater:request:start', this.onStart);
     subscribe('breakwater:request:end', this.onEnd);
     subscribe('breakwater:upstream:error', this.onUpstreamError);
@@ -51,6 +68,10 @@ export class Metrics {
     if (record.timeToFirstTokenMs !== undefined) this.timeToFirstToken.observe({ model, provider }, record.timeToFirstTokenMs / 1000);
     if (record.promptTokens) this.tokens.inc({ model, provider, type: 'input' }, record.promptTokens);
     if (record.completionTokens) this.tokens.inc({ model, provider, type: 'output' }, record.completionTokens);
+    if (record.streamStarted) this.streamsInFlight.dec();
+    else if (record.upstreamMs !== undefined && record.durationMs !== undefined) {
+      this.overhead.observe({ route: record.route }, Math.max(0, record.durationMs - record.upstreamMs) / 1000);
+    }
   }
 
   render(): Promise<string> {
@@ -62,6 +83,7 @@ export class Metrics {
   }
 
   close(): void {
+    unsubscribe('breakwater:stream:start', this.onStreamStart);
     unsubscribe('breakwater:request:start', this.onStart);
     unsubscribe('breakwater:request:end', this.onEnd);
     unsubscribe('breakwater:upstream:error', this.onUpstreamError);

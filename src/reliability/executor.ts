@@ -55,6 +55,8 @@ export class FallbackExecutor {
       if (request.stream !== true) {
         const result = await this.run(route, context, deadline, (candidate, options) => candidate.provider.chat(request, options));
         const usage = result.completion.usage;
+        const finishReason = result.completion.choices[0]?.finish_reason;
+        if (finishReason) context.record.finishReason = finishReason;
         if (usage) {
           context.record.promptTokens = usage.prompt_tokens;
           context.record.completionTokens = usage.completion_tokens;
@@ -166,12 +168,14 @@ export class FallbackExecutor {
           const started = clock.now();
           try {
             const result = await this.call(candidate, context, deadline, attempt);
+            context.record.upstreamMs = (context.record.upstreamMs ?? 0) + (clock.now() - started);
             health.breaker.success(permit);
             this.publishAttempt(context, candidate, attempts, role, 'success', undefined, clock.now() - started);
             context.responseHeaders['x-breakwater-attempts'] = String(attempts);
             context.record.attempts = attempts;
             return result;
           } catch (error) {
+            context.record.upstreamMs = (context.record.upstreamMs ?? 0) + (clock.now() - started);
             const failure = this.classify(error, deadline, reasons());
             this.settleBreaker(health, permit, failure);
             this.publishAttempt(context, candidate, attempts, role, 'failure', failure.upstreamKind ?? failure.code, clock.now() - started);

@@ -28,6 +28,7 @@ export async function* guardStream(first: IteratorResult<StreamChunk>, iterator:
       const chunk = item.value.chunk;
       if (chunk.usage) sawUsage = true;
       for (const choice of chunk.choices) {
+        if (choice.finish_reason && choice.index === 0) context.record.finishReason = choice.finish_reason;
         const delta = choice.delta;
         if (delta.content || delta.refusal || (delta.tool_calls && delta.tool_calls.length > 0)) deliveredDeltas++;
       }

@@ -30,7 +30,22 @@ function series(name: string): Array<{ labels: string; value: number }> {
 }
 
 before(async () => {
-  gateway = await startTestGateway();
+  // Every feature that exports metrics is on, and the traffic mix touches each: success, stream, retry, fallback,
+  // cache hit, rate-limit 429, unknown model, upstream 400.
+  gateway = await startTestGateway({
+    providers: [
+      { name: 'sim', type: 'sim', models: ['sim-fast', 'limited'] },
+      { name: 'broken', type: 'sim', models: [], faults: ['status=503'] },
+      { name: 'flaky', type: 'sim', models: [], faults: ['status=503;times=1'] },
+    ],
+    routes: [
+      { model: 'chat-fallback', candidates: [{ provider: 'broken', model: 'sim-fast' }, { provider: 'sim', model: 'sim-fast' }] },
+      { model: 'chat-retry', candidates: [{ provider: 'flaky', model: 'sim-fast' }] },
+    ],
+    reliability: { backoff: { base_ms: 10, cap_ms: 100 } },
+    cache: { enabled: true, mode: 'always' },
+    limits: { models: { limited: { rpm: 1 } } },
+  });
   const chat = (body: object, headers: Record<string, string> = {}) => postJson(`${gateway.url}/v1/chat/completions`, body, headers);
   for (let index = 0; index < 3; index++) {
     const response = await chat({ model: 'sim-fast', messages: [{ role: 'user', content: `hello ${index}` }] });
@@ -41,6 +56,11 @@ before(async () => {
   }
   const stream = await chat({ model: 'sim-fast', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'stream' }] });
   assert.equal(stream.status, 200);
+  assert.equal((await chat({ model: 'sim-fast', messages: [{ role: 'user', content: 'hello 0' }] })).headers.get('x-breakwater-cache'), 'hit');
+  assert.equal((await chat({ model: 'chat-retry', messages: [{ role: 'user', content: 'retry me' }] })).headers.get('x-breakwater-attempts'), '2');
+  assert.equal((await chat({ model: 'chat-fallback', messages: [{ role: 'user', content: 'fall back' }] })).headers.get('x-breakwater-provider'), 'sim');
+  assert.equal((await chat({ model: 'limited', messages: [{ role: 'user', content: 'one' }] })).status, 200);
+  assert.equal((await chat({ model: 'limited', messages: [{ role: 'user', content: 'two' }] })).status, 429);
   assert.equal((await chat({ model: 'no-such-model', messages: [{ role: 'user', content: 'x' }] })).status, 404);
   assert.equal((await chat({ model: 'sim-fast', messages: [{ role: 'user', content: 'x' }] }, { 'x-sim-fault': 'status=400' })).status, 400);
   exposition = await (await fetch(`${gateway.url}/metrics`)).text();
@@ -73,7 +93,8 @@ test('everything /metrics exports is documented with its type (process metrics a
 test('the counts match the traffic: requests by status, tokens as the upstream reported them', () => {
   const requests = series('breakwater_requests_total');
   const byStatus = (status: string) => requests.filter((entry) => entry.labels.includes(`status="${status}"`)).reduce((sum, entry) => sum + entry.value, 0);
-  assert.equal(byStatus('200'), 4);
+  assert.equal(byStatus('200'), 8);
+  assert.equal(byStatus('429'), 1);
   assert.equal(byStatus('404'), 1);
   assert.equal(byStatus('400'), 1);
   const tokens = series('breakwater_tokens_total');
@@ -82,9 +103,22 @@ test('the counts match the traffic: requests by status, tokens as the upstream r
   assert.ok(input > usage.prompt && output > usage.completion, 'the stream added its tokens to those of the three JSON calls');
   assert.ok(series('breakwater_upstream_errors_total').some((entry) => entry.value >= 1), 'the upstream 400 is counted');
   const durationCount = series('breakwater_request_duration_seconds_count').reduce((sum, entry) => sum + entry.value, 0);
-  assert.equal(durationCount, 6);
+  assert.equal(durationCount, 11);
   assert.ok(series('breakwater_time_to_first_token_seconds_count').reduce((sum, entry) => sum + entry.value, 0) >= 1);
   assert.ok(series('breakwater_process_nodejs_eventloop_lag_p99_seconds').length === 1);
+});
+
+test('the counts match the traffic: retries, fallbacks, breakers, cache, rate limits, overhead, streams', () => {
+  const sum = (name: string, ...labels: string[]) => series(name).filter((entry) => labels.every((label) => entry.labels.includes(label))).reduce((total, entry) => total + entry.value, 0);
+  assert.equal(sum('breakwater_upstream_attempts_total', 'role="retry"', 'outcome="success"'), 1);
+  assert.equal(sum('breakwater_upstream_attempts_total', 'role="fallback"', 'outcome="success"'), 1);
+  assert.equal(sum('breakwater_upstream_attempts_total', 'provider="broken"', 'outcome="failure"'), 1);
+  assert.equal(series('breakwater_breaker_state').length, 4, 'every configured deployment has a breaker state');
+  assert.equal(sum('breakwater_cache_lookups_total', 'outcome="hit"'), 1);
+  assert.equal(sum('breakwater_rate_limited_total'), 1);
+  assert.equal(sum('breakwater_streams_in_flight'), 0, 'the stream ended');
+  assert.ok(sum('breakwater_gateway_overhead_seconds_count') >= 5, 'non-streamed requests that reached an upstream are measured');
+  assert.ok(sum('breakwater_spend_usd_total') > 0);
 });
 
 function recordingRules(): Set<string> {

@@ -1,5 +1,7 @@
 // Canonical stream chunks → Anthropic's streamed-message events, block by block (text_delta, input_json_delta).
 import type { ChatCompletionChunk, FinishReason, Usage } from '../../core/types.js';
+import type { StreamEncoder } from '../../server/sse.js';
+import { anthropicErrorBody } from './errors.js';
 import type { AnthropicRequestFacts } from './request.js';
 import { matchedStopSequence, messageId, stopReasonOf, usageOf } from './response.js';
 import type { AnthropicStreamEvent } from './wire-types.js';
@@ -97,4 +99,17 @@ function blockDelta(index: number, delta: Record<string, unknown>): AnthropicStr
 /** One event in SSE framing, with its `event:` line as Anthropic sends it. */
 export function encodeAnthropicEvent(event: AnthropicStreamEvent): string {
   return `event: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
+}
+
+/** The Anthropic wire format for the shared SSE relay (src/server/sse.ts): `event:` lines, `message_stop` at the end. */
+export function anthropicEncoder(facts: AnthropicRequestFacts): StreamEncoder {
+  const translator = new AnthropicStreamTranslator(facts);
+  return {
+    encode: (item) => {
+      const events = translator.push(item.chunk);
+      return events.length > 0 ? events.map(encodeAnthropicEvent).join('') : undefined;
+    },
+    end: () => translator.finish().map(encodeAnthropicEvent).join(''),
+    error: (failure) => encodeAnthropicEvent({ event: 'error', data: anthropicErrorBody(failure) }),
+  };
 }

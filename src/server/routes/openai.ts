@@ -1,15 +1,15 @@
 // The OpenAI-compatible API: /v1/chat/completions (JSON and SSE), /v1/embeddings, /v1/models.
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { listingFields, type Catalogue } from '../../catalogue/catalogue.js';
 import { GatewayError } from '../../core/errors.js';
 import type { ChatRequest, EmbeddingsRequest } from '../../core/types.js';
-import type { ChatOutcome, Handler, PipelineContext } from '../../pipeline/context.js';
+import type { ChatOutcome, Handler } from '../../pipeline/context.js';
 import { reportUpstreamError } from '../../pipeline/upstream-errors.js';
 import { validateChatRequest, validateEmbeddingsRequest } from '../../pipeline/validate.js';
 import type { EmbeddingsResult } from '../../providers/types.js';
 import type { ModelTable } from '../../routing/model-table.js';
 import { contextOf } from '../request-context.js';
-import { relayStream, startStream } from '../sse.js';
+import { openAIEncoder, relayStream, startStream, streamResponseHeaders } from '../sse.js';
 
 export interface OpenAIRoutesOptions {
   models: ModelTable;
@@ -38,7 +38,7 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
       throw error;
     }
     reply.hijack();
-    await relayStream(reply.raw, responseHeaders(reply, context), start, context.record, body.stream_options?.include_usage === true);
+    await relayStream(reply.raw, streamResponseHeaders(reply, context), start, context.record, openAIEncoder(body.stream_options?.include_usage === true));
     return reply;
   });
 
@@ -58,14 +58,4 @@ export function registerOpenAIRoutes(app: FastifyInstance, options: OpenAIRoutes
     if (!model) throw new GatewayError('BW_ERR_MODEL_NOT_FOUND', `The model \`${request.params.model}\` does not exist`, { param: 'model', publicCode: 'model_not_found' });
     return { id: model.id, object: 'model', created, owned_by: model.ownedBy, ...listingFields(options.catalogue, model.id) };
   });
-}
-
-/** Headers for a hijacked (streamed) reply: those already set on the reply, the pipeline's, and who served it. */
-function responseHeaders(reply: FastifyReply, context: PipelineContext): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(reply.getHeaders())) if (value !== undefined) headers[name] = String(value);
-  Object.assign(headers, context.responseHeaders);
-  if (context.record.provider) headers['x-breakwater-provider'] = context.record.provider;
-  if (context.record.model) headers['x-breakwater-model'] = context.record.model;
-  return headers;
 }
