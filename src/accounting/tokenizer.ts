@@ -1,6 +1,10 @@
 // Estimates prompt tokens before a call (gpt-tokenizer, o200k), bounded so a huge prompt never costs much CPU.
-import { countTokens } from 'gpt-tokenizer';
+import { createRequire } from 'node:module';
 import type { ChatRequest, EmbeddingsRequest } from '../core/types.js';
+
+// The o200k tables take ~70 MB: loaded the first time a count is needed (token limits, budgets), never before.
+const require = createRequire(import.meta.url);
+let countTokens: ((text: string) => number) | undefined;
 
 /** Text longer than this is estimated at 4 characters per token instead of being tokenized (keeps the hot path lean). */
 const exactCountLimit = 32_768;
@@ -10,6 +14,7 @@ const perMessageOverhead = 4;
 export function countTextTokens(text: string): number {
   if (text.length === 0) return 0;
   if (text.length > exactCountLimit) return Math.ceil(text.length / 4);
+  countTokens ??= (require('gpt-tokenizer') as typeof import('gpt-tokenizer')).countTokens;
   return countTokens(text);
 }
 

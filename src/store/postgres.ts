@@ -1,5 +1,9 @@
 // Creates the PostgreSQL pool (pg) used by the scale-out backends.
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
+
+// Loaded on first use only: a gateway without PostgreSQL never pays its memory.
+const require = createRequire(import.meta.url);
 
 export interface PostgresSettings {
   url: string;
@@ -7,7 +11,8 @@ export interface PostgresSettings {
 }
 
 export function createPostgresPool(settings: PostgresSettings): pg.Pool {
-  const pool = new pg.Pool({ connectionString: settings.url, max: settings.max_connections, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 30_000 });
+  const { Pool } = require('pg') as typeof import('pg');
+  const pool = new Pool({ connectionString: settings.url, max: settings.max_connections, connectionTimeoutMillis: 2_000, idleTimeoutMillis: 30_000 });
   // An idle client losing its connection must not crash the process; queries report their own errors.
   pool.on('error', () => undefined);
   return pool;

@@ -1,6 +1,10 @@
 // Creates Redis clients (ioredis) that fail fast: bounded connect and command times, no offline queue,
 // so a Redis outage is detected within the configured time instead of hanging requests.
-import { Redis } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis } from 'ioredis';
+
+// Loaded on first use only: a gateway without Redis never pays its memory (~25 MB).
+const require = createRequire(import.meta.url);
 
 export interface RedisSettings {
   url: string;
@@ -9,7 +13,8 @@ export interface RedisSettings {
 }
 
 export function createRedis(settings: RedisSettings, purpose: string): Redis {
-  const client = new Redis(settings.url, {
+  const { Redis: RedisClient } = require('ioredis') as typeof import('ioredis');
+  const client = new RedisClient(settings.url, {
     connectionName: `breakwater:${purpose}`,
     lazyConnect: false,
     enableOfflineQueue: false,
