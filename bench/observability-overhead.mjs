@@ -1,51 +1,105 @@
-// Throughput cost of observability: the same gateway (own process) against a standalone simulator (own process),
-// with observability off (no metrics, logs silent), with metrics + request logs, and with metrics + logs +
-// OpenTelemetry tracing exporting OTLP/HTTP to a local sink (every request, and 10 % sampled). Loopback only; each run is bounded in time.
-// Usage: node bench/observability-overhead.mjs [--seconds 10] [--connections 32] [--rounds 2]
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+// Throughput cost of observability: the built gateway (own process) against a standalone simulator (own process),
+// with observability off (no metrics, logs silent) and with: metrics + request logs; metrics + logs + OpenTelemetry
+// tracing of every request, exported as OTLP/HTTP protobuf by the SDK's BatchSpanProcessor and OTLP exporter to a
+// local sink that reads every byte (a real export over loopback, not a no-op exporter); the same with 10 % of
+// requests sampled. Loopback only; every run is bounded in time.
+//
+//   npm run build && node bench/observability-overhead.mjs [--seconds 10] [--connections 32] [--rounds 3]
+//        [--modes metrics+logs,full,10%] [--design paired|sequential]
+//
+// The machine is shared and noisy, so by default each mode is measured *paired* with an "off" peer: both gateways
+// run at the same time on the same core, each under its own closed-loop load of `connections`, so whatever else
+// the machine does hits both alike and the scheduler splits the core between them evenly (their CPU seconds are
+// reported to show it). The cost is 1 − (mode's requests/s ÷ off peer's requests/s) within the pair; rounds
+// alternate which gateway starts first and which port it has, and each figure is the median over rounds. Beside
+// throughput, each gateway's CPU time per request is reported (from /proc, user + system, all threads).
+// `--design sequential` instead runs one gateway at a time, modes interleaved round by round (absolute req/s).
+// With two or more cores and `taskset`, gateways run on core 0 and the simulator, the OTLP sink and the load
+// generator on core 1, so the gateways are the bottleneck being measured. Gateways run from a copy of dist/ taken
+// at the start (others may rebuild dist/ meanwhile).
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argument = (name, fallback) => {
   const index = process.argv.indexOf(`--${name}`);
-  return index === -1 ? fallback : Number(process.argv[index + 1]);
+  return index === -1 ? fallback : process.argv[index + 1];
 };
-const seconds = argument('seconds', 10);
-const connections = argument('connections', 32);
-const rounds = argument('rounds', 2);
-const simPort = 19_700 + Math.floor(Math.random() * 100);
-const gatewayPort = simPort + 150;
-const sinkPort = simPort + 250;
-const directory = mkdtempSync(join(tmpdir(), 'bw-obs-'));
-const children = new Set();
+const seconds = Number(argument('seconds', 10));
+const connections = Number(argument('connections', 32));
+const rounds = Number(argument('rounds', 3));
+const design = argument('design', 'paired');
+if (design !== 'paired' && design !== 'sequential') throw new Error('--design is paired or sequential');
+const basePort = 19_700 + Math.floor(Math.random() * 100);
+const simPort = basePort;
+const gatewayPorts = [basePort + 150, basePort + 151];
+const sinkPort = basePort + 250;
 
-let spansBytes = 0;
-const sink = createServer((incoming, response) => {
-  incoming.on('data', (part) => (spansBytes += part.length));
-  incoming.on('end', () => response.writeHead(200, { 'content-type': incoming.headers['content-type'] ?? 'application/x-protobuf' }).end());
+const sinkUrl = `http://127.0.0.1:${sinkPort}`;
+const exportTo = { OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl, OTEL_BSP_SCHEDULE_DELAY: '1000' };
+const allModes = {
+  off: { metrics: false, level: 'silent', env: {} },
+  'metrics+logs': { metrics: true, level: 'info', env: {} },
+  full: { metrics: true, level: 'info', env: exportTo },
+  'full, 10 % sampled': { metrics: true, level: 'info', env: { ...exportTo, OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
+  // Not run by default: tracing loaded and subscribed but nothing sampled (the fixed cost of having it on), and
+  // each half of metrics+logs alone.
+  'full, 0 % sampled': { metrics: true, level: 'info', env: { ...exportTo, OTEL_TRACES_SAMPLER: 'parentbased_always_off' } },
+  metrics: { metrics: true, level: 'silent', env: {} },
+  logs: { metrics: false, level: 'info', env: {} },
+};
+const shortNames = { '10%': 'full, 10 % sampled', '0%': 'full, 0 % sampled' };
+const modeNames = argument('modes', 'metrics+logs,full,10%')
+  .split(',')
+  .map((name) => shortNames[name] ?? name)
+  .filter((name) => name !== 'off');
+for (const name of modeNames) if (!allModes[name]) throw new Error(`unknown mode ${name}; known: ${Object.keys(allModes).join(', ')}, 10%, 0%`);
+
+if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error('dist/ is missing: run `npm run build` first');
+const directory = mkdtempSync(join(tmpdir(), 'bw-obs-'));
+cpSync(join(root, 'dist'), join(directory, 'dist'), { recursive: true });
+symlinkSync(join(root, 'node_modules'), join(directory, 'node_modules'));
+const cliMain = join(directory, 'dist', 'cli', 'main.js');
+
+const pin = availableParallelism() >= 2 && spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0;
+const gatewayCpu = 0;
+const othersCpu = 1;
+if (pin) spawnSync('taskset', ['-cp', String(othersCpu), String(process.pid)], { stdio: 'ignore' });
+
+const children = new Set();
+let exportedBytes = 0;
+const sinkServer = createServer((incoming, response) => {
+  incoming.on('data', (part) => (exportedBytes += part.length));
+  incoming.on('end', () => response.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
 });
 
-function start(args, env = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
+function start(args, cpu, env = {}) {
+  const command = pin ? ['taskset', ['-c', String(cpu), process.execPath, cliMain, ...args]] : [process.execPath, [cliMain, ...args]];
+  const child = spawn(command[0], command[1], { cwd: directory, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...env } });
   children.add(child);
+  child.once('exit', () => children.delete(child));
   return child;
 }
 
 async function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
-  children.delete(child);
+  clearTimeout(timer);
 }
 
 async function waitFor(url) {
   for (let attempt = 0; attempt < 150; attempt++) {
     try {
-      if ((await fetch(url)).ok) return;
+      if ((await fetch(url, { signal: AbortSignal.timeout(1000) })).ok) return;
     } catch {
       // not up yet
     }
@@ -54,60 +108,163 @@ async function waitFor(url) {
   throw new Error(`${url} did not come up`);
 }
 
-const modes = {
-  off: { metrics: false, level: 'silent', env: {} },
-  'metrics+logs': { metrics: true, level: 'info', env: {} },
-  'metrics+logs+tracing': { metrics: true, level: 'info', env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, OTEL_BSP_SCHEDULE_DELAY: '1000' } },
-  'metrics+logs+tracing 10%': {
-    metrics: true,
-    level: 'info',
-    env: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sinkPort}`, OTEL_BSP_SCHEDULE_DELAY: '1000', OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-  },
-};
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+/** user + system CPU seconds of a process, all its threads (taskset execs, so the child's pid is the gateway's). */
+function cpuSeconds(pid) {
+  const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
 
-async function measure(name) {
-  const mode = modes[name];
-  const file = join(directory, `${name}.yaml`);
+async function startGateway(name, port) {
+  const mode = allModes[name];
+  const file = join(directory, `gateway-${port}.yaml`);
   writeFileSync(
     file,
-    `server: { host: 127.0.0.1, port: ${gatewayPort}, drain_seconds: 1 }\nlogging: { level: ${mode.level} }\nmetrics: { enabled: ${mode.metrics} }\nproviders:\n  - { name: sim, type: sim, base_url: "http://127.0.0.1:${simPort}/v1", models: [sim-fast] }\n`,
+    `server: { host: 127.0.0.1, port: ${port}, drain_seconds: 1 }\nlogging: { level: ${mode.level} }\nmetrics: { enabled: ${mode.metrics} }\nproviders:\n  - { name: sim, type: sim, base_url: "http://127.0.0.1:${simPort}/v1", models: [sim-fast] }\n`,
   );
   // Logs go to /dev/null through the ignored stdout: writing them is measured, reading them is not.
-  const gateway = start(['serve', '--config', file], mode.env);
-  await waitFor(`http://127.0.0.1:${gatewayPort}/ready`);
-  const options = {
-    url: `http://127.0.0.1:${gatewayPort}/v1/chat/completions`,
+  const child = start(['serve', '--config', file], gatewayCpu, mode.env);
+  await waitFor(`http://127.0.0.1:${port}/ready`);
+  return { name, port, child };
+}
+
+function load(port, duration) {
+  return autocannon({
+    url: `http://127.0.0.1:${port}/v1/chat/completions`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'sim-fast', max_tokens: 16, messages: [{ role: 'user', content: 'Hello there' }] }),
     connections,
-  };
-  await autocannon({ ...options, duration: 2 }); // warm-up
-  const result = await autocannon({ ...options, duration: seconds });
-  await stop(gateway);
-  return { requestsPerSecond: result.requests.average, p99Ms: result.latency.p99, errors: result.errors + result.non2xx };
+    duration,
+  });
 }
 
-try {
-  await new Promise((resolve) => sink.listen(sinkPort, '127.0.0.1', resolve));
-  start(['sim', '--port', String(simPort)]);
-  await waitFor(`http://127.0.0.1:${simPort}/v1/models`);
-  const results = Object.fromEntries(Object.keys(modes).map((name) => [name, []]));
-  // Interleaved rounds, so drift in what else the machine does spreads over every mode.
-  for (let round = 0; round < rounds; round++) for (const name of Object.keys(modes)) results[name].push(await measure(name));
-  const summary = {};
-  for (const [name, runs] of Object.entries(results)) {
-    summary[name] = {
-      requests_per_second: Math.round(runs.reduce((sum, run) => sum + run.requestsPerSecond, 0) / runs.length),
-      p99_ms: Math.max(...runs.map((run) => run.p99Ms)),
-      errors: runs.reduce((sum, run) => sum + run.errors, 0),
+/** Loads every gateway at once for `seconds` (after a warm-up), and what each did. */
+async function measureTogether(gateways) {
+  await Promise.all(gateways.map((gateway) => load(gateway.port, 2))); // warm-up (JIT, connection pools)
+  const bytesBefore = exportedBytes;
+  const cpuBefore = gateways.map((gateway) => cpuSeconds(gateway.child.pid));
+  const results = await Promise.all(gateways.map((gateway) => load(gateway.port, seconds)));
+  const cpuUsed = gateways.map((gateway, index) => cpuSeconds(gateway.child.pid) - cpuBefore[index]);
+  await sleep(1100); // the batch span processor's scheduled delay: let the last spans of the run reach the sink
+  const exported = exportedBytes - bytesBefore; // only one gateway of a run traces
+  return gateways.map((gateway, index) => {
+    const result = results[index];
+    const requests = Math.max(1, result.requests.total);
+    return {
+      name: gateway.name,
+      requestsPerSecond: result.requests.average,
+      cpuSeconds: cpuUsed[index],
+      cpuMicrosecondsPerRequest: (cpuUsed[index] * 1e6) / requests,
+      p99Ms: result.latency.p99,
+      errors: result.errors + result.non2xx,
+      exportedBytesPerRequest: allModes[gateway.name].env.OTEL_EXPORTER_OTLP_ENDPOINT ? exported / requests : 0,
     };
+  });
+}
+
+async function runPaired(name, round) {
+  // Alternate which one starts first and which port it gets, so neither order nor port favours a side.
+  const order = round % 2 === 0 ? ['off', name] : [name, 'off'];
+  const gateways = [];
+  try {
+    for (const [index, which] of order.entries()) gateways.push(await startGateway(which, gatewayPorts[index]));
+    const measured = await measureTogether(gateways);
+    return { off: measured.find((run) => run.name === 'off'), mode: measured.find((run) => run.name === name) };
+  } finally {
+    await Promise.all(gateways.map((gateway) => stop(gateway.child)));
   }
-  const base = summary.off.requests_per_second;
-  for (const name of Object.keys(summary)) summary[name].throughput_cost_percent = Math.round((1 - summary[name].requests_per_second / base) * 1000) / 10;
-  console.log(JSON.stringify({ seconds, connections, rounds, spans_bytes_exported: spansBytes, node: process.version, summary }, null, 2));
+}
+
+async function runAlone(name) {
+  const gateway = await startGateway(name, gatewayPorts[0]);
+  try {
+    return (await measureTogether([gateway]))[0];
+  } finally {
+    await stop(gateway.child);
+  }
+}
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+};
+const round1 = (value) => Math.round(value * 10) / 10;
+const list = (values, format = Math.round) => values.map(format).join(', ');
+
+let sim;
+try {
+  await new Promise((resolve) => sinkServer.listen(sinkPort, '127.0.0.1', resolve));
+  sim = start(['sim', '--port', String(simPort)], othersCpu);
+  await waitFor(`http://127.0.0.1:${simPort}/v1/models`);
+  const header = `${design}, ${rounds} rounds × ${seconds} s, ${connections} connections per gateway, ${pin ? 'gateways pinned to core 0' : 'not pinned'}, node ${process.version}`;
+  const rows = [];
+  if (design === 'paired') {
+    const pairs = Object.fromEntries(modeNames.map((name) => [name, []]));
+    // Interleaved rounds, so drift in what else the machine does spreads over every mode.
+    for (let round = 0; round < rounds; round++) {
+      for (const name of modeNames) {
+        const pair = await runPaired(name, round);
+        pairs[name].push(pair);
+        console.error(
+          `round ${round + 1} ${name}: ${Math.round(pair.mode.requestsPerSecond)} req/s vs off ${Math.round(pair.off.requestsPerSecond)}` +
+            ` (cost ${round1((1 - pair.mode.requestsPerSecond / pair.off.requestsPerSecond) * 100)} %); CPU s ${round1(pair.mode.cpuSeconds)} vs ${round1(pair.off.cpuSeconds)}`,
+        );
+      }
+    }
+    console.log(`\n${header}\n`);
+    console.log('| mode | throughput cost vs off peer (median; rounds) | req/s mode / off peer (medians) | CPU µs per request mode / off peer (medians) | CPU cost | CPU s mode / off peer (split check) | p99 worst | errors | OTLP bytes / request |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const [name, runs] of Object.entries(pairs)) {
+      const costs = runs.map((pair) => (1 - pair.mode.requestsPerSecond / pair.off.requestsPerSecond) * 100);
+      const cpuCosts = runs.map((pair) => (1 - pair.off.cpuMicrosecondsPerRequest / pair.mode.cpuMicrosecondsPerRequest) * 100);
+      const row = {
+        mode: name,
+        throughput_cost_percent: round1(median(costs)),
+        throughput_cost_percent_rounds: costs.map(round1),
+        cpu_cost_percent: round1(median(cpuCosts)),
+      };
+      rows.push(row);
+      console.log(
+        `| ${name} | **${row.throughput_cost_percent} %** (${list(costs, round1)}) | ${Math.round(median(runs.map((pair) => pair.mode.requestsPerSecond)))} / ${Math.round(median(runs.map((pair) => pair.off.requestsPerSecond)))}` +
+          ` | ${round1(median(runs.map((pair) => pair.mode.cpuMicrosecondsPerRequest)))} / ${round1(median(runs.map((pair) => pair.off.cpuMicrosecondsPerRequest)))} | ${row.cpu_cost_percent} %` +
+          ` | ${round1(median(runs.map((pair) => pair.mode.cpuSeconds)))} / ${round1(median(runs.map((pair) => pair.off.cpuSeconds)))}` +
+          ` | ${Math.max(...runs.flatMap((pair) => [pair.mode.p99Ms, pair.off.p99Ms]))} ms | ${runs.reduce((sum, pair) => sum + pair.mode.errors + pair.off.errors, 0)}` +
+          ` | ${Math.round(median(runs.map((pair) => pair.mode.exportedBytesPerRequest)))} |`,
+      );
+    }
+  } else {
+    const names = ['off', ...modeNames];
+    const results = Object.fromEntries(names.map((name) => [name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const name of names) {
+        const run = await runAlone(name);
+        results[name].push(run);
+        console.error(`round ${round + 1} ${name}: ${Math.round(run.requestsPerSecond)} req/s, ${round1(run.cpuMicrosecondsPerRequest)} µs CPU/request`);
+      }
+    }
+    const baseRps = median(results.off.map((run) => run.requestsPerSecond));
+    const baseCpu = median(results.off.map((run) => run.cpuMicrosecondsPerRequest));
+    console.log(`\n${header}\n`);
+    console.log('| mode | req/s (median; rounds) | throughput cost | CPU µs / request (median; rounds) | CPU cost | p99 worst | errors | OTLP bytes / request |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    for (const [name, runs] of Object.entries(results)) {
+      const rps = median(runs.map((run) => run.requestsPerSecond));
+      const cpu = median(runs.map((run) => run.cpuMicrosecondsPerRequest));
+      const row = { mode: name, throughput_cost_percent: round1((1 - rps / baseRps) * 100), cpu_cost_percent: round1((1 - baseCpu / cpu) * 100) };
+      rows.push(row);
+      console.log(
+        `| ${name} | ${Math.round(rps)} (${list(runs.map((run) => run.requestsPerSecond))}) | ${row.throughput_cost_percent} % | ${round1(cpu)} (${list(runs.map((run) => run.cpuMicrosecondsPerRequest), round1)})` +
+          ` | ${row.cpu_cost_percent} % | ${Math.max(...runs.map((run) => run.p99Ms))} ms | ${runs.reduce((sum, run) => sum + run.errors, 0)} | ${Math.round(median(runs.map((run) => run.exportedBytesPerRequest)))} |`,
+      );
+    }
+  }
+  console.log(`\n${JSON.stringify({ design, seconds, connections, rounds, pinned: pin, node: process.version, rows })}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
-  sink.close();
+  if (sim) await stop(sim);
+  sinkServer.close();
   rmSync(directory, { recursive: true, force: true });
 }

@@ -2,13 +2,17 @@
 // kept apart from it so the logger reads it without loading OpenTelemetry.
 import type { RequestRecord } from './events.js';
 
-const traceIds = new WeakMap<RequestRecord, string>();
+// A symbol-keyed field on the record rather than a WeakMap: one property store per request, no ephemeron for the
+// garbage collector to trace, and invisible to everything that enumerates or serialises the record.
+const traceIdField = Symbol('breakwater.traceId');
+
+type TracedRecord = RequestRecord & { [traceIdField]?: string };
 
 export function rememberTraceId(record: RequestRecord, traceId: string): void {
-  traceIds.set(record, traceId);
+  (record as TracedRecord)[traceIdField] = traceId;
 }
 
 /** The trace id of an API request while tracing is on; undefined otherwise. */
 export function traceIdOf(record: RequestRecord): string | undefined {
-  return traceIds.get(record);
+  return (record as TracedRecord)[traceIdField];
 }

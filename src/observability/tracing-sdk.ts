@@ -1,27 +1,27 @@
-// The OpenTelemetry SDK side of tracing: tracer provider, resource, exporter, and the span builder's subscriptions.
-// Loaded by tracing.ts only when tracing is on.
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+// The OpenTelemetry SDK side of tracing: resource, span processor and exporter, and the span builder's subscriptions.
+// Loaded by tracing.ts only when tracing is on. The builder makes finished spans itself and hands them to the
+// processor (no Tracer: see tracing-spans.ts), so the sampler is applied by the builder from OTEL_TRACES_SAMPLER.
 import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { sampleDecider } from './tracing-sampler.js';
 import { SpanBuilder } from './tracing-spans.js';
 import type { TracingSettings } from './tracing-settings.js';
 
 const serviceVersion = '0.1.0';
 
 export function startTracingSdk(settings: TracingSettings, spanProcessor?: SpanProcessor): { flush(): Promise<void>; shutdown(): Promise<void> } {
-  // OTEL_BSP_* (batch size, delay, queue) and OTEL_TRACES_SAMPLER(_ARG) are read by the SDK itself.
+  // OTEL_BSP_* (batch size, delay, queue, export timeout) are read by the BatchSpanProcessor itself.
   const processor = spanProcessor ?? new BatchSpanProcessor(exporterFor(settings));
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) win over our defaults.
   const resource = resourceFromAttributes({ 'service.name': 'breakwater', 'service.version': serviceVersion }).merge(detectResources({ detectors: [envDetector] }));
-  const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
-  const builder = new SpanBuilder(provider.getTracer('breakwater', serviceVersion), new W3CTraceContextPropagator());
+  const builder = new SpanBuilder(processor, { resource, scope: { name: 'breakwater', version: serviceVersion } }, sampleDecider(settings.sampler));
   return {
-    flush: () => provider.forceFlush(),
+    flush: () => processor.forceFlush(),
     shutdown: async () => {
       builder.close();
-      await provider.shutdown();
+      await processor.shutdown();
     },
   };
 }

@@ -1,13 +1,15 @@
 // OpenTelemetry tracing, configured by the standard OTEL_* environment variables. Without them the SDK is never
 // loaded and nothing subscribes to any channel, so tracing off costs nothing on the request path.
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { tracingSettingsFromEnv, type TracingSettings } from './tracing-settings.js';
+import { defaultSampler, tracingSettingsFromEnv, type SamplerSettings, type TracingSettings } from './tracing-settings.js';
 
 export interface TracingOptions {
   /** Defaults to process.env. */
   env?: NodeJS.ProcessEnv;
   /** Replaces the exporter chosen from the environment and turns tracing on (tests pass an in-memory exporter here). */
   spanProcessor?: SpanProcessor;
+  /** With spanProcessor: which requests are sampled (default parentbased_always_on). */
+  sampler?: SamplerSettings;
   /** Where to say that tracing is on, or that the environment asked for something unsupported. */
   logger?: { info(object: object, message: string): void; warn(object: object, message: string): void };
 }
@@ -30,7 +32,7 @@ let installed: Promise<Tracing | undefined> | undefined;
 export function installTracing(options: TracingOptions = {}): Promise<Tracing | undefined> {
   if (installed) return installed;
   const settings: TracingSettings = options.spanProcessor
-    ? { enabled: true, exporter: 'otlp', protocol: 'http/protobuf' }
+    ? { enabled: true, exporter: 'otlp', protocol: 'http/protobuf', sampler: options.sampler ?? defaultSampler }
     : tracingSettingsFromEnv(options.env ?? process.env);
   if (!settings.enabled) return Promise.resolve(undefined);
   if (settings.warning) options.logger?.warn({}, settings.warning);
