@@ -90,17 +90,19 @@ export async function relayStream(response: ServerResponse, headers: Record<stri
   }
 }
 
+const usageNull = ',"usage":null';
+
 /** OpenAI's SSE: `data: <chunk>` per chunk (raw upstream JSON when unmodified), `data: [DONE]` at the end. */
 export function openAIEncoder(includeUsage: boolean): StreamEncoder {
   return {
     encode(item) {
       const chunk = item.chunk;
-      if (chunk.usage && !includeUsage) {
-        // Usage was asked of the upstream for accounting; the client did not ask for it.
-        if (chunk.choices.length === 0) return undefined;
-        return `data: ${JSON.stringify({ ...chunk, usage: undefined })}\n\n`;
-      }
-      return `data: ${item.raw ?? JSON.stringify(chunk)}\n\n`;
+      if (includeUsage) return `data: ${item.raw ?? JSON.stringify(chunk)}\n\n`;
+      // Usage was asked of the upstream for accounting; the client did not ask for it, so none of it shows:
+      // not the usage chunk, and not the `"usage":null` the upstream then adds to every other chunk.
+      if (chunk.usage) return chunk.choices.length === 0 ? undefined : `data: ${JSON.stringify({ ...chunk, usage: undefined })}\n\n`;
+      if (item.raw === undefined) return `data: ${JSON.stringify(chunk)}\n\n`;
+      return `data: ${item.raw.includes(usageNull) ? item.raw.replace(usageNull, '') : item.raw}\n\n`;
     },
     end: () => 'data: [DONE]\n\n',
     error(failure) {
