@@ -70,15 +70,17 @@ const result = await run(spec.duration ?? 10, true);
 const sorted = samples.subarray(0, sampleCount).sort();
 const round = (value) => (value === null ? null : Math.round(value * 1000) / 1000);
 
-const responses = result['1xx'] + result['2xx'] + result['3xx'] + result['4xx'] + result['5xx'];
+// Responses of every status. (autocannon's requests.total sums whole-second samples and can miss the last part-second.)
+const countResponses = (r) => r['1xx'] + r['2xx'] + r['3xx'] + r['4xx'] + r['5xx'];
+const responses = countResponses(result);
 process.stdout.write(
   JSON.stringify({
     // Successful responses per second over the measured run (autocannon's mean of per-second counts beside it).
     rps: result['2xx'] / result.duration,
     rpsPerSecondMean: result.requests.average,
     rpsStddev: result.requests.stddev,
-    totalRequests: result.requests.total,
-    warmupRequests: warmup ? warmup.requests.total : 0,
+    totalRequests: responses,
+    warmupRequests: warmup ? countResponses(warmup) : 0,
     ok2xx: result['2xx'],
     non2xx: result.non2xx,
     errors: result.errors,

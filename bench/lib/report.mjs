@@ -154,7 +154,7 @@ export function runSection(results, targets) {
     '',
     '### Memory (Breakwater RSS, VmRSS from /proc)',
     '',
-    `Idle (fresh start + ${results.rss?.warmRequests ?? '?'} requests, then 1 s): ${mb(results.rss?.idleBytes)}; max during the runs above (sampled every second): ${mb(results.rss?.maxDuringRunsBytes)}; after them: ${mb(results.rss?.afterRunsBytes)}.`,
+    `Idle (fresh start, the 2 check requests + ${results.rss?.warmRequests ?? '?'} more, 2 s to settle, median of 3 samples 1 s apart: ${(results.rss?.idleSamples ?? []).map(mb).join(', ')}): ${mb(results.rss?.idleBytes)}; max during the runs above (sampled every second): ${mb(results.rss?.maxDuringRunsBytes)}; after them: ${mb(results.rss?.afterRunsBytes)}.`,
     '',
     soakSection(results.rss?.soak),
     ...(results.warnings.length ? ['', '### Warnings', '', ...results.warnings.map((w) => `- ${w}`)] : []),
@@ -182,13 +182,13 @@ section below. Method:
   CPU 0. So (a) is the simulator alone on a core and (b)–(d) share that core with the simulator: the simulator's
   cost is in every proxy figure, which narrows ratios between proxies a little.
 - Other load: CPU time the machine spent outside our processes during each measurement (other processes, kernel
-  work not charged to us, hypervisor steal), in cores. A quiet machine shows a small baseline; runs above
-  0.15 cores are repeated once and the less disturbed one is kept.
+  work not charged to us, hypervisor steal), in cores. A quiet machine shows a small baseline. Each measurement
+  waits (up to 20 s) for a quiet moment first; one above 0.15 cores is repeated once and the less disturbed kept.
 - Correctness: before measuring, one non-streaming and one streaming response through each server are compared
   byte for byte with the simulator's; only the per-response \`id\` and \`created\` are expected to differ.
-- Memory: Breakwater's VmRSS (from /proc/<pid>/status) idle after start and a few requests, and with \`--soak\` every
-  5 s during 2 minutes of load (64 connections alternating stream and non-stream) in a fresh process; "flat" is
-  judged on the last minute (every sample within ±10% of the mean). MB = 10^6 bytes.
+- Memory: Breakwater's VmRSS (from /proc/<pid>/status) idle after start and a few requests (median of 3 samples),
+  and with \`--soak\` every 5 s during 2 minutes of load (64 connections alternating stream and non-stream) in a
+  fresh process; "flat" is judged on the last minute (every sample within ±10% of the mean). MB = 10^6 bytes.
 - Targets (from the issue): Breakwater ≥ 2× Portkey's and ≥ 60% of the floor's throughput, added p50 latency over
   direct ≤ 1 ms, RSS ≤ 100 MB idle and ≤ 250 MB under load, flat ±10% over the last minute.
 `;
