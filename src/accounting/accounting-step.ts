@@ -49,7 +49,7 @@ export class Accounting {
       () => next(request),
       (consumption) => {
         const estimate = estimateChat(context, request, this.prices, this.defaultMaxTokens);
-        const used = consumedTokens(consumption, estimate.promptTokens);
+        const used = consumedTokens(consumption, estimate);
         this.close(draft, used.prompt, used.completion, used.cached);
       },
     );

@@ -59,7 +59,7 @@ async function* observeStream(stream: AsyncIterable<StreamChunk>, signal: AbortS
 }
 
 /** Tokens really used: the usage report, else the prompt estimate (if the upstream got that far) plus streamed text at ~4 characters per token. */
-export function consumedTokens(consumption: Consumption, promptEstimate: number): { prompt: number; completion: number; cached: number } {
+export function consumedTokens(consumption: Consumption, estimate: { readonly promptTokens: number }): { prompt: number; completion: number; cached: number } {
   if (consumption.usage) {
     return {
       prompt: consumption.usage.prompt_tokens,
@@ -67,6 +67,7 @@ export function consumedTokens(consumption: Consumption, promptEstimate: number)
       cached: consumption.usage.prompt_tokens_details?.cached_tokens ?? 0,
     };
   }
-  if (consumption.streamedCharacters > 0) return { prompt: promptEstimate, completion: Math.ceil(consumption.streamedCharacters / 4), cached: 0 };
+  // The estimate is read only here, so the tokenizer runs only for requests that never reported usage.
+  if (consumption.streamedCharacters > 0) return { prompt: estimate.promptTokens, completion: Math.ceil(consumption.streamedCharacters / 4), cached: 0 };
   return { prompt: 0, completion: 0, cached: 0 };
 }

@@ -12,12 +12,12 @@ export function rateLimitChatStep(policy: RateLimitPolicy, prices: PriceSource, 
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateChat(context, request, prices, defaultMaxTokens);
-    const admission = await policy.admit(context, request.model, estimate.tokens);
+    const admission = await policy.admit(context, request.model, estimate);
     return withConsumption(
       context,
       () => next(request),
       (consumption) => {
-        const used = consumedTokens(consumption, estimate.promptTokens);
+        const used = consumedTokens(consumption, estimate);
         void admission.settle(used.prompt + used.completion);
       },
     );
@@ -28,12 +28,12 @@ export function budgetChatStep(policy: BudgetPolicy, prices: PriceSource, defaul
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateChat(context, request, prices, defaultMaxTokens);
-    const reservation = await policy.reserve(context, { costUsd: estimate.costUsd, tokens: estimate.tokens });
+    const reservation = await policy.reserve(context, estimate);
     return withConsumption(
       context,
       () => next(request),
       (consumption) => {
-        const used = consumedTokens(consumption, estimate.promptTokens);
+        const used = consumedTokens(consumption, estimate);
         const costUsd = costOfUsage(priceFor(prices, context, request.model), { prompt_tokens: used.prompt, completion_tokens: used.completion, prompt_tokens_details: { cached_tokens: used.cached } });
         void reservation.settle({ costUsd, tokens: used.prompt + used.completion });
       },
@@ -45,7 +45,7 @@ export function rateLimitEmbeddingsStep(policy: RateLimitPolicy, prices: PriceSo
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateEmbeddings(context, request, prices);
-    const admission = await policy.admit(context, request.model, estimate.tokens);
+    const admission = await policy.admit(context, request.model, estimate);
     let used = 0;
     try {
       const result = await next(request);
@@ -61,7 +61,7 @@ export function budgetEmbeddingsStep(policy: BudgetPolicy, prices: PriceSource):
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateEmbeddings(context, request, prices);
-    const reservation = await policy.reserve(context, { costUsd: estimate.costUsd, tokens: estimate.tokens });
+    const reservation = await policy.reserve(context, estimate);
     let tokens = 0;
     try {
       const result = await next(request);

@@ -23,6 +23,11 @@ export interface Admission {
 
 const noop: Admission = { settle: async () => undefined };
 
+/** The request's token estimate, read only when a token limit applies (counting tokens loads the tokenizer). */
+export interface TokenEstimate {
+  readonly tokens: number;
+}
+
 export class RateLimitPolicy {
   constructor(
     private readonly limiter: RateLimiter,
@@ -32,8 +37,8 @@ export class RateLimitPolicy {
   ) {}
 
   /** Checks and takes every applicable limit; throws BW_ERR_RATE_LIMITED (429 with Retry-After) when one is exhausted. */
-  async admit(context: PipelineContext, model: string, estimatedTokens: number): Promise<Admission> {
-    const { buckets, concurrency } = this.plan(context, model, estimatedTokens);
+  async admit(context: PipelineContext, model: string, estimate: TokenEstimate): Promise<Admission> {
+    const { buckets, concurrency } = this.plan(context, model, estimate);
     if (buckets.length === 0 && !concurrency) return noop;
     const outcome = await this.limiter.acquire({ buckets, ...(concurrency ? { concurrency } : {}) });
     const headerBuckets: HeaderBucket[] = buckets.map((bucket, index) => ({
@@ -43,16 +48,16 @@ export class RateLimitPolicy {
       resetMs: outcome.buckets[index]?.resetMs ?? 0,
     }));
     Object.assign(context.responseHeaders, rateLimitHeaders(headerBuckets));
-    if (!outcome.allowed) throw this.refusal(buckets, outcome.buckets.map((state) => state.remaining), outcome.concurrencyExceeded, outcome.retryAfterMs, estimatedTokens);
+    if (!outcome.allowed) throw this.refusal(buckets, outcome.buckets.map((state) => state.remaining), outcome.concurrencyExceeded, outcome.retryAfterMs, estimate);
     return {
       settle: async (actualTokens) => {
-        const refunds = buckets.map((bucket) => (bucket.kind === 'tokens' ? estimatedTokens - actualTokens : 0));
+        const refunds = buckets.map((bucket) => (bucket.kind === 'tokens' ? estimate.tokens - actualTokens : 0));
         await outcome.settle(refunds).catch(this.onSettleError);
       },
     };
   }
 
-  private plan(context: PipelineContext, model: string, estimatedTokens: number): { buckets: PlannedBucket[]; concurrency: ConcurrencySpec | undefined } {
+  private plan(context: PipelineContext, model: string, estimate: TokenEstimate): { buckets: PlannedBucket[]; concurrency: ConcurrencySpec | undefined } {
     const principal = context.principal;
     const record = keyRecordOf(principal);
     const tierRate = principal.tier ? this.limits.tiers[principal.tier] : undefined;
@@ -64,23 +69,23 @@ export class RateLimitPolicy {
       ...(record?.concurrency != null ? { concurrency: record.concurrency } : {}),
     };
     const buckets: PlannedBucket[] = [];
-    this.addBuckets(buckets, 'key', principal.keyId, keyRate, estimatedTokens);
-    if (principal.user && this.limits.user) this.addBuckets(buckets, 'user', principal.user, this.limits.user, estimatedTokens);
+    this.addBuckets(buckets, 'key', principal.keyId, keyRate, estimate);
+    if (principal.user && this.limits.user) this.addBuckets(buckets, 'user', principal.user, this.limits.user, estimate);
     const modelRate = this.limits.models[model];
-    if (modelRate) this.addBuckets(buckets, 'model', model, modelRate, estimatedTokens);
+    if (modelRate) this.addBuckets(buckets, 'model', model, modelRate, estimate);
     const concurrency = keyRate.concurrency
       ? { key: `rl:key:${subjectKey(principal.keyId)}:concurrency`, max: keyRate.concurrency, leaseId: randomUUID(), leaseMs: this.limits.concurrency_lease_ms }
       : undefined;
     return { buckets, concurrency };
   }
 
-  private addBuckets(buckets: PlannedBucket[], scope: PlannedBucket['scope'], subject: string, rate: RateConfig, estimatedTokens: number): void {
+  private addBuckets(buckets: PlannedBucket[], scope: PlannedBucket['scope'], subject: string, rate: RateConfig, estimate: TokenEstimate): void {
     const base = `rl:${scope}:${subjectKey(subject)}`;
     if (rate.rpm) buckets.push({ scope, kind: 'requests', subject, key: `${base}:requests`, ratePerMinute: rate.rpm, capacity: rate.burst_requests ?? rate.rpm, amount: 1 });
-    if (rate.tpm) buckets.push({ scope, kind: 'tokens', subject, key: `${base}:tokens`, ratePerMinute: rate.tpm, capacity: rate.burst_tokens ?? rate.tpm, amount: estimatedTokens });
+    if (rate.tpm) buckets.push({ scope, kind: 'tokens', subject, key: `${base}:tokens`, ratePerMinute: rate.tpm, capacity: rate.burst_tokens ?? rate.tpm, amount: estimate.tokens });
   }
 
-  private refusal(buckets: PlannedBucket[], remaining: number[], concurrencyExceeded: boolean, retryAfterMs: number, estimatedTokens: number): GatewayError {
+  private refusal(buckets: PlannedBucket[], remaining: number[], concurrencyExceeded: boolean, retryAfterMs: number, estimate: TokenEstimate): GatewayError {
     if (concurrencyExceeded) {
       rateLimited.publish({ gatewayId: this.gatewayId, scope: 'key', kind: 'concurrency' });
       return new GatewayError('BW_ERR_RATE_LIMITED', 'Too many concurrent requests for this key; retry when one finishes', { retryAfterMs });
@@ -89,7 +94,7 @@ export class RateLimitPolicy {
     const scope = blocked?.scope ?? 'key';
     const kind = blocked?.kind ?? 'requests';
     rateLimited.publish({ gatewayId: this.gatewayId, scope, kind });
-    const what = kind === 'requests' ? `${blocked?.ratePerMinute} requests per minute` : `${blocked?.ratePerMinute} tokens per minute (this request reserves ~${estimatedTokens})`;
+    const what = kind === 'requests' ? `${blocked?.ratePerMinute} requests per minute` : `${blocked?.ratePerMinute} tokens per minute (this request reserves ~${estimate.tokens})`;
     const subject = scope === 'user' ? 'this user' : scope === 'model' ? `model ${blocked?.subject}` : 'this key';
     return new GatewayError('BW_ERR_RATE_LIMITED', `Rate limit reached for ${subject}: ${what}. Retry after ${Math.ceil(retryAfterMs / 1000)} s`, { retryAfterMs });
   }
