@@ -1,15 +1,7 @@
 // Test helper: a gateway with the cache on, where a test header plays authentication (sets the tenant), so tenant
 // isolation can be checked over HTTP before virtual keys exist; plus small request/SSE helpers.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { validateConfig } from '../../src/config/load.js';
-import { SimAdapter } from '../../src/providers/sim/index.js';
-import { Gateway } from '../../src/server/gateway.js';
 import { findContext } from '../../src/server/request-context.js';
-import { postJson, sseData, type TestGateway } from '../helpers/gateway.js';
+import { postJson, sseData, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 
 export const tenantHeader = 'x-test-tenant';
 
@@ -18,43 +10,20 @@ export const tenantHeader = 'x-test-tenant';
  * section; `x-test-tenant: T` makes the request come from team T, as virtual-key authentication will.
  */
 export async function startCacheGateway(cache: Record<string, unknown>, raw: Record<string, unknown> = {}): Promise<TestGateway> {
-  const directory = mkdtempSync(join(tmpdir(), 'bw-cache-'));
-  const config = validateConfig({
-    providers: [{ name: 'sim', type: 'sim', models: ['sim-fast', 'sim-smart', 'sim-embed'] }],
-    stores: { sqlite: { path: join(directory, 'cache.db') } },
-    ...raw,
-    cache: { enabled: true, ...cache },
-    server: { port: 0, host: '127.0.0.1' },
-    logging: { level: 'info' },
-  });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) logs.push(line);
-      callback();
+  const server = await startTestGateway(
+    { ...raw, cache: { enabled: true, ...cache } },
+    {
+      beforeListen: (gateway) =>
+        gateway.app.addHook('onRequest', (request, _reply, done) => {
+          const tenant = request.headers[tenantHeader];
+          const context = findContext(request);
+          if (context && typeof tenant === 'string') context.principal = { keyId: `key-${tenant}`, team: tenant };
+          done();
+        }),
     },
-  });
-  const gateway = await Gateway.create(config, { logger: pino({ level: 'info' }, sink) });
-  gateway.app.addHook('onRequest', (request, _reply, done) => {
-    const tenant = request.headers[tenantHeader];
-    const context = findContext(request);
-    if (context && typeof tenant === 'string') context.principal = { keyId: `key-${tenant}`, team: tenant };
-    done();
-  });
-  const url = await gateway.listen();
-  await gateway.cache?.cache.ready;
-  return {
-    gateway,
-    url,
-    logs,
-    config,
-    sim(name = 'sim') {
-      const provider = gateway.providers.get(name);
-      if (!(provider instanceof SimAdapter) || !provider.simulator) throw new Error(`no in-process simulator named ${name}`);
-      return provider.simulator;
-    },
-    close: () => gateway.shutdown(1, 0),
-  };
+  );
+  await server.gateway.cache?.cache.ready;
+  return server;
 }
 
 export function chatBody(content: string, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -1,11 +1,9 @@
 // Graceful shutdown: SIGTERM turns /ready 503, stops new connections, lets open streams finish, then exits 0.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { test } from 'node:test';
 import { sseData, startTestGateway } from '../helpers/gateway.js';
+import { startReplica } from './replicas-support.js';
 
 interface Child {
   process: ChildProcess;
@@ -15,28 +13,12 @@ interface Child {
 }
 
 async function startChild(yaml: string): Promise<Child> {
-  const directory = await mkdtemp(join(tmpdir(), 'bw-shutdown-'));
-  const path = join(directory, 'breakwater.yaml');
-  await writeFile(path, yaml);
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', path, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
-  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway did not start:\n${output}`)), 20_000);
-    const look = () => {
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        child.stdout.off('data', look);
-        resolve(match[1]);
-      }
-    };
-    child.stdout.on('data', look);
-    child.on('exit', () => reject(new Error(`gateway exited early:\n${output}`)));
+  const replica = await startReplica(yaml);
+  const exited = new Promise<number | null>((resolve) => {
+    if (replica.process.exitCode !== null) resolve(replica.process.exitCode);
+    else replica.process.once('exit', (code) => resolve(code));
   });
-  return { process: child, url, output: () => output, exited };
+  return { process: replica.process, url: replica.url, output: replica.output, exited };
 }
 
 const slowSim = (drainSeconds: number) =>

@@ -20,7 +20,12 @@ export interface TestGateway {
   close(): Promise<void>;
 }
 
-export async function startTestGateway(raw: Record<string, unknown> = {}): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  /** Runs after the gateway is built and before it listens (e.g. to add a test-only hook). */
+  beforeListen?: (gateway: Gateway) => void;
+}
+
+export async function startTestGateway(raw: Record<string, unknown> = {}, options: TestGatewayOptions = {}): Promise<TestGateway> {
   const stores = (raw.stores ?? {}) as Record<string, unknown>;
   const config = validateConfig({
     providers: [{ name: 'sim', type: 'sim', models: ['sim-fast', 'sim-smart', 'sim-embed'] }],
@@ -39,6 +44,7 @@ export async function startTestGateway(raw: Record<string, unknown> = {}): Promi
   });
   const logger = pino({ level: config.logging.level, redact: { paths: ['authorization', '*.api_key'], censor: '[redacted]' } }, sink);
   const gateway = await Gateway.create(config, { logger });
+  options.beforeListen?.(gateway);
   const url = await gateway.listen();
   return {
     gateway,
