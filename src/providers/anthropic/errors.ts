@@ -1,6 +1,7 @@
 // Anthropic error responses and mid-stream `error` events → our error catalogue, with `retryable` set.
 import { GatewayError } from '../../core/errors.js';
 import { parseRetryAfter } from '../retry-after.js';
+import { mapCommonStatus } from '../status-errors.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -66,26 +67,5 @@ function mapAnthropicErrorDetail(provider: string, status: number, headers: Head
       retryAfterMs: parseRetryAfter(headers),
     });
   }
-  if (status === 408 || status === 504) {
-    return new GatewayError('BW_ERR_UPSTREAM_TIMEOUT', `upstream ${provider} timed out (HTTP ${status})${suffix}`, { ...common, upstreamKind: 'timeout_total' });
-  }
-  if (status >= 500) {
-    return new GatewayError('BW_ERR_UPSTREAM_SERVER_ERROR', `upstream ${provider} failed (HTTP ${status})${suffix}`, { ...common, upstreamKind: 'server_error' });
-  }
-  if (status >= 400) {
-    const overflow = contextOverflowPattern.test(detail.message ?? '');
-    // The request itself was refused: the client sees the upstream's status and message, and a context overflow
-    // carries OpenAI's `context_length_exceeded` so clients and fallback rules recognise it whatever the provider.
-    return new GatewayError('BW_ERR_UPSTREAM_REJECTED', detail.message ?? `upstream ${provider} rejected the request (HTTP ${status})`, {
-      ...common,
-      status,
-      upstreamKind: 'rejected',
-      type: 'invalid_request_error',
-      publicCode: overflow ? 'context_length_exceeded' : 'BW_ERR_UPSTREAM_REJECTED',
-    });
-  }
-  return new GatewayError('BW_ERR_UPSTREAM_BAD_RESPONSE', `upstream ${provider} answered HTTP ${status}, which the gateway does not follow`, {
-    ...common,
-    upstreamKind: 'bad_response',
-  });
+  return mapCommonStatus(provider, status, detail.message, contextOverflowPattern.test(detail.message ?? ''));
 }
