@@ -42,6 +42,13 @@ export function encodeEvents(events: FixtureEvent[]): Buffer {
   return Buffer.concat(events.map(encodeEvent));
 }
 
+/** A recorded stream message: an event, or an exception (`{ "exception": "throttlingException", "message": … }`). */
+export type FixtureMessage = FixtureEvent | { exception: string; message: string };
+
+export function encodeEventStreamMessages(messages: FixtureMessage[]): Buffer {
+  return Buffer.concat(messages.map((message) => ('exception' in message ? encodeException(message.exception, message.message) : encodeEvent(message))));
+}
+
 /** Cuts bytes into pieces of `size` so frames straddle chunk boundaries, as they do on the network. */
 export async function* inPieces(bytes: Uint8Array, size: number): AsyncGenerator<Uint8Array> {
   for (let start = 0; start < bytes.length; start += size) yield bytes.subarray(start, start + size);

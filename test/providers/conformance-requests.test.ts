@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { GatewayError } from '../../src/core/errors.js';
 import type { ChatRequest } from '../../src/core/types.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
-import { callOptions, FixtureServer, loadFixture, makeAdapter, providerNames, type ProviderName } from './conformance-support.js';
+import { callOptions, FixtureServer, fixtureProviderNames, loadFixture, makeAdapter, type FixtureProviderName as ProviderName } from './conformance-support.js';
 
 const weatherTool = {
   type: 'function',
@@ -55,7 +55,7 @@ const adapters = new Map<ProviderName, ProviderAdapter>();
 
 before(async () => {
   await server.start();
-  for (const provider of providerNames) adapters.set(provider, makeAdapter(provider, server.url));
+  for (const provider of fixtureProviderNames) adapters.set(provider, makeAdapter(provider, server.url));
 });
 after(async () => {
   for (const adapter of adapters.values()) await adapter.close();
@@ -148,6 +148,58 @@ describe('the same conversation, in each provider’s shape', () => {
     assert.equal(sent.path, '/v1beta/models/gemini-2.0-flash:generateContent');
     assert.equal(sent.headers['x-goog-api-key'], 'test-key-gemini');
     assert.ok(!sent.path.includes('key='), 'the key never travels in the URL');
+  });
+
+  test('azure-openai: OpenAI’s body unchanged but for the deployment name, at the deployment URL with api-version and api-key', async () => {
+    const body = await send('azure-openai', conversation, 'prod-gpt4o');
+    assert.deepEqual(body, { ...conversation, model: 'prod-gpt4o', stream: false });
+    const sent = server.lastRequest();
+    assert.equal(sent.path, '/openai/deployments/prod-gpt4o/chat/completions?api-version=2024-10-21');
+    assert.equal(sent.headers['api-key'], 'test-key-azure-openai');
+    assert.equal(sent.headers.authorization, undefined);
+  });
+
+  test('bedrock: system blocks, toolUse / toolResult blocks merged into alternating turns, inline image bytes, SigV4 signed', async () => {
+    // Bedrock cannot fetch image URLs (and the gateway does not fetch user URLs): that part is the caller's 400.
+    await assert.rejects(send('bedrock', conversation, 'anthropic.claude-3-5-sonnet-20240620-v1:0'), (error: unknown) => {
+      assert.ok(error instanceof GatewayError);
+      assert.equal(error.status, 400);
+      assert.equal(error.param, 'messages[5].content[2].image_url.url');
+      return true;
+    });
+    const last = conversation.messages.at(-1);
+    const inlineOnly: ChatRequest = {
+      ...conversation,
+      messages: [...conversation.messages.slice(0, -1), { role: 'user', content: Array.isArray(last?.content) ? last.content.slice(0, 2) : [] }],
+    };
+    const body = await send('bedrock', inlineOnly, 'anthropic.claude-3-5-sonnet-20240620-v1:0');
+    assert.deepEqual(body, {
+      messages: [
+        { role: 'user', content: [{ text: 'What is the weather in Paris and Bogotá?' }] },
+        {
+          role: 'assistant',
+          content: [
+            { toolUse: { toolUseId: 'call_1', name: 'get_weather', input: { location: 'Paris' } } },
+            { toolUse: { toolUseId: 'call_2', name: 'get_weather', input: { location: 'Bogotá' } } },
+          ],
+        },
+        {
+          role: 'user',
+          content: [
+            { toolResult: { toolUseId: 'call_1', content: [{ text: '{"temperature":18}' }] } },
+            { toolResult: { toolUseId: 'call_2', content: [{ text: 'sunny' }] } },
+            { text: 'And this picture?' },
+            { image: { format: 'png', source: { bytes: 'iVBORw0KGgo=' } } },
+          ],
+        },
+      ],
+      system: [{ text: 'You are terse.' }],
+      inferenceConfig: { maxTokens: 300, temperature: 0.2, topP: 0.9, stopSequences: ['END'] },
+      toolConfig: { tools: [{ toolSpec: { name: 'get_weather', description: 'Weather by city', inputSchema: { json: weatherTool.function.parameters } } }], toolChoice: { any: {} } },
+    });
+    const sent = server.lastRequest();
+    assert.equal(sent.path, '/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse');
+    assert.match(String(sent.headers.authorization), /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/us-east-1\/bedrock\/aws4_request, SignedHeaders=[^,]+, Signature=[0-9a-f]{64}$/);
   });
 });
 

@@ -1,5 +1,5 @@
-// Shared support for the provider conformance suite: a fixture replay server, the three adapters built the same
-// way, and a stream collector that reassembles what a client would see (text, tool calls by index, finish, usage).
+// Shared support for the provider conformance suite: a fixture replay server, every adapter built the same way,
+// and a stream collector that reassembles what a client would see (text, tool calls by index, finish, usage).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -8,25 +8,41 @@ import { Value } from '@sinclair/typebox/value';
 import { ProviderSchema, type ProviderConfig } from '../../src/config/schema.js';
 import type { ChatCompletionChunk, FinishReason, StreamChunk, Usage } from '../../src/core/types.js';
 import { AnthropicAdapter } from '../../src/providers/anthropic/index.js';
+import { AzureOpenAIAdapter } from '../../src/providers/azure-openai/index.js';
+import { BedrockAdapter } from '../../src/providers/bedrock/index.js';
 import { GeminiAdapter } from '../../src/providers/gemini/index.js';
 import { OpenAIAdapter } from '../../src/providers/openai/index.js';
 import type { CallOptions, ProviderAdapter } from '../../src/providers/types.js';
+import { encodeEventStreamMessages, type FixtureMessage } from './bedrock-event-stream.js';
 
+/** The wire formats the simulator speaks, each with its own adapter. */
 export const providerNames = ['openai', 'anthropic', 'gemini'] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** Every adapter held to the recorded-fixture cases: the wire formats above plus Azure OpenAI and Bedrock. */
+export const fixtureProviderNames = [...providerNames, 'azure-openai', 'bedrock'] as const;
+export type FixtureProviderName = (typeof fixtureProviderNames)[number];
 
-/** A recorded response: status, headers and body, or an SSE body (`*.chunks.txt`). */
+/** A recorded response: status, headers and body, an SSE body (`*.chunks.txt`) or a Bedrock event stream (`*.events.json`). */
 export interface Fixture {
   status: number;
   headers: Record<string, string>;
-  body: string;
+  body: string | Buffer;
+}
+
+/** Whether a fixture is a streamed answer (SSE, or AWS's binary event stream written as JSON events). */
+export function isStreamFixture(file: string): boolean {
+  return file.endsWith('.chunks.txt') || file.endsWith('.events.json');
 }
 
 const fixturesRoot = new URL('../../src/providers/', import.meta.url);
 
-export function loadFixture(provider: ProviderName, file: string): Fixture {
+export function loadFixture(provider: FixtureProviderName, file: string): Fixture {
   const text = readFileSync(new URL(`${provider}/__fixtures__/${file}`, fixturesRoot), 'utf8');
   if (file.endsWith('.chunks.txt')) return { status: 200, headers: { 'content-type': 'text/event-stream' }, body: text };
+  if (file.endsWith('.events.json')) {
+    const { events } = JSON.parse(text) as { events: FixtureMessage[] };
+    return { status: 200, headers: { 'content-type': 'application/vnd.amazon.eventstream' }, body: encodeEventStreamMessages(events) };
+  }
   const parsed = JSON.parse(text) as { status: number; headers?: Record<string, string>; body: unknown };
   return { status: parsed.status, headers: { 'content-type': 'application/json', ...(parsed.headers ?? {}) }, body: JSON.stringify(parsed.body) };
 }
@@ -76,8 +92,8 @@ export class FixtureServer {
   }
 }
 
-/** The adapter for a provider type, pointed at `baseUrl` (the root for Anthropic and Gemini, `/v1` for OpenAI). */
-export function makeAdapter(provider: ProviderName, baseUrl: string, extra: Partial<ProviderConfig> = {}): ProviderAdapter {
+/** The adapter for a provider type, pointed at `baseUrl` (the root for Anthropic, Gemini, Azure and Bedrock, `/v1` for OpenAI). */
+export function makeAdapter(provider: FixtureProviderName, baseUrl: string, extra: Partial<ProviderConfig> = {}): ProviderAdapter {
   const config = Value.Default(ProviderSchema, {
     name: `${provider}-under-test`,
     type: provider,
@@ -89,6 +105,12 @@ export function makeAdapter(provider: ProviderName, baseUrl: string, extra: Part
   const forwardHeaderNames = ['x-sim-fault', 'x-sim-fault-key', 'x-sim-latency'];
   if (provider === 'openai') return new OpenAIAdapter({ config, baseUrl: `${baseUrl}/v1`, forwardHeaderNames });
   if (provider === 'anthropic') return new AnthropicAdapter({ config, baseUrl, forwardHeaderNames });
+  if (provider === 'azure-openai') return new AzureOpenAIAdapter({ ...config, base_url: baseUrl });
+  if (provider === 'bedrock') {
+    // Credentials from the config, never from this machine's environment.
+    const aws = { region: 'us-east-1', access_key_id: 'AKIDEXAMPLE', secret_access_key: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', ...(extra.aws ?? {}) };
+    return new BedrockAdapter({ ...config, base_url: baseUrl, aws }, {});
+  }
   return new GeminiAdapter({ config, baseUrl, forwardHeaderNames });
 }
 

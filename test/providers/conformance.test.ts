@@ -1,14 +1,15 @@
-// Provider conformance, against recorded fixtures: every adapter (openai, anthropic, gemini) turns its provider's
+// Provider conformance, against recorded fixtures: every adapter (openai, anthropic, gemini, azure-openai, bedrock) turns its provider's
 // documented responses, streams and errors into the same canonical results — text, tool calls (single and parallel,
 // streamed arguments reassembled exactly), finish reasons, content-policy blocks, errors with the right status and
 // `retryable`, and usage equal to the provider's own numbers. The same cases run against the simulator in
-// conformance-sim.test.ts; request translation is checked in conformance-requests.test.ts.
+// conformance-sim.test.ts (for the wire formats the simulator speaks); request translation — multi-turn, system prompt,
+// tool results, images, stop sequences — is checked for every adapter in conformance-requests.test.ts.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { GatewayError, type ErrorCode } from '../../src/core/errors.js';
 import type { ChatRequest, FinishReason } from '../../src/core/types.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
-import { callOptions, collectStream, FixtureServer, loadFixture, makeAdapter, providerNames, usageNumbers, type ProviderName } from './conformance-support.js';
+import { callOptions, collectStream, FixtureServer, fixtureProviderNames as providerNames, isStreamFixture, loadFixture, makeAdapter, usageNumbers, type FixtureProviderName as ProviderName } from './conformance-support.js';
 
 interface Expected {
   text: string;
@@ -33,6 +34,8 @@ const unavailable: ExpectedError = { status: 503, code: 'BW_ERR_UPSTREAM_UNAVAIL
 const serverError: ExpectedError = { status: 502, code: 'BW_ERR_UPSTREAM_SERVER_ERROR', retryable: true };
 const contextLength: ExpectedError = { status: 400, code: 'BW_ERR_UPSTREAM_REJECTED', retryable: false, publicCode: 'context_length_exceeded' };
 const upstreamAuth: ExpectedError = { status: 502, code: 'BW_ERR_UPSTREAM_AUTH', retryable: false };
+const bedrockSongs = 'Here is a list of 3 pop songs by artists from the United Kingdom:\n\n1. "As It Was" by Harry Styles\n2. "Easy On Me" by Adele\n3. "Unholy" by Sam Smith and Kim Petras';
+const bedrockBlocked = 'Sorry, the model cannot answer this question.';
 
 /** The cases, each with the fixture every provider has for it (a gap is named and explained in `gaps`). */
 const cases: Record<string, Partial<Record<ProviderName, Case[]>>> = {
@@ -52,6 +55,14 @@ const cases: Record<string, Partial<Record<ProviderName, Case[]>>> = {
       // Thought summaries are not answer text; thinking tokens are billed as output.
       { file: 'thinking.json', expect: { text: "There are 3 r's in strawberry.", finish: 'stop', usage: usage(12, 221) } },
     ],
+    'azure-openai': [
+      { file: 'text.json', expect: { text: 'Hello! How can I assist you today?', finish: 'stop', usage: usage(19, 10) } },
+      // Azure's prompt-filter chunk (empty choices, id "") comes first; the client still sees the role first.
+      { file: 'text.chunks.txt', expect: { text: 'Hello! How can I help?', finish: 'stop', usage: usage(19, 7) } },
+      // Asynchronous filter: annotation chunks without a delta, one of them after the finish chunk.
+      { file: 'async-filter.chunks.txt', expect: { text: 'Color is a property of light.', finish: 'stop', usage: usage(15, 7) } },
+    ],
+    bedrock: ['text.json', 'text.events.json'].map((file) => ({ file, expect: { text: bedrockSongs, finish: 'stop' as const, usage: usage(125, 60) } })),
   },
   'tool call': {
     openai: [
@@ -77,6 +88,16 @@ const cases: Record<string, Partial<Record<ProviderName, Case[]>>> = {
     gemini: [
       { file: 'tool-call.json', expect: { text: '', toolCalls: [{ name: 'set_light_values', arguments: '{"brightness":25,"color_temp":"warm"}' }], finish: 'tool_calls', usage: usage(95, 11) } },
       { file: 'tool-call.chunks.txt', expect: { text: 'Setting the lights now.', toolCalls: [{ name: 'set_light_values', arguments: '{"brightness":25,"color_temp":"warm"}' }], finish: 'tool_calls', usage: usage(95, 16) } },
+    ],
+    'azure-openai': ['tool-call.json', 'tool-call.chunks.txt'].map((file) => ({
+      file,
+      expect: { text: '', toolCalls: [{ name: 'get_current_weather', arguments: '{"location":"San Francisco, CA","unit":"celsius"}' }], finish: 'tool_calls' as const, usage: usage(88, 22) },
+    })),
+    bedrock: [
+      // Converse gives tool input as a JSON value: it is serialised compactly.
+      { file: 'tool-call.json', expect: { text: '', toolCalls: [{ name: 'top_song', arguments: '{"sign":"WZPZ"}' }], finish: 'tool_calls', usage: usage(375, 25) } },
+      // Streamed, the input pieces are reassembled byte for byte.
+      { file: 'tool-call.events.json', expect: { text: "I'll look up the top song on WZPZ.", toolCalls: [{ name: 'top_song', arguments: '{"sign": "WZPZ"}' }], finish: 'tool_calls', usage: usage(375, 52) } },
     ],
   },
   'parallel tool calls': {
@@ -131,16 +152,55 @@ const cases: Record<string, Partial<Record<ProviderName, Case[]>>> = {
         usage: usage(146, 30),
       },
     })),
+    'azure-openai': ['parallel-tool-calls.json', 'parallel-tool-calls.chunks.txt'].map((file) => ({
+      file,
+      expect: {
+        text: '',
+        toolCalls: ['San Francisco', 'Tokyo', 'Paris'].map((location) => ({ name: 'get_current_time', arguments: `{"location": "${location}"}` })),
+        finish: 'tool_calls' as const,
+        usage: usage(96, 63),
+      },
+    })),
+    bedrock: [
+      {
+        file: 'parallel-tool-calls.json',
+        expect: {
+          text: "I'll look up the top songs on both stations.",
+          toolCalls: [
+            { name: 'top_song', arguments: '{"sign":"WZPZ"}' },
+            { name: 'top_song', arguments: '{"sign":"WKRP"}' },
+          ],
+          finish: 'tool_calls',
+          usage: usage(375, 94),
+        },
+      },
+      {
+        file: 'parallel-tool-calls.events.json',
+        expect: {
+          text: "I'll look up the top songs on both stations.",
+          toolCalls: [
+            { name: 'top_song', arguments: '{"sign": "WZPZ"}' },
+            { name: 'top_song', arguments: '{"sign": "WKRP"}' },
+          ],
+          finish: 'tool_calls',
+          usage: usage(375, 94),
+        },
+      },
+    ],
   },
   'length stop': {
     openai: ['length.json', 'length.chunks.txt'].map((file) => ({ file, expect: { text: 'Once upon a time, in a', finish: 'length' as const, usage: usage(12, 8) } })),
     anthropic: ['length.json', 'length.chunks.txt'].map((file) => ({ file, expect: { text: 'Once upon a time, in a', finish: 'length' as const, usage: usage(14, 8) } })),
     gemini: ['length.json', 'length.chunks.txt'].map((file) => ({ file, expect: { text: 'Once upon a time, in a', finish: 'length' as const, usage: usage(10, 8) } })),
+    'azure-openai': ['length.json', 'length.chunks.txt'].map((file) => ({ file, expect: { text: 'Once upon a time, in a', finish: 'length' as const, usage: usage(12, 8) } })),
+    bedrock: ['length.json', 'length.events.json'].map((file) => ({ file, expect: { text: 'Once upon a time, in a', finish: 'length' as const, usage: usage(11, 8) } })),
   },
   'stop sequence': {
     openai: [{ file: 'stop-sequence.json', expect: { text: '1. Apples\n2. Pears\n', finish: 'stop', usage: usage(17, 10) } }],
     anthropic: [{ file: 'stop-sequence.json', expect: { text: '1. Apples\n2. Pears', finish: 'stop', usage: usage(21, 11) } }],
     gemini: [{ file: 'stop-sequence.json', expect: { text: '1. Apples\n2. Pears\n', finish: 'stop', usage: usage(17, 10) } }],
+    'azure-openai': [{ file: 'stop-sequence.json', expect: { text: '1. Apples\n2. Pears\n', finish: 'stop', usage: usage(17, 10) } }],
+    bedrock: [{ file: 'stop-sequence.json', expect: { text: '1. Apples\n2. Pears\n', finish: 'stop', usage: usage(17, 10) } }],
   },
   'content filter on the output': {
     openai: ['content-filter.json', 'content-filter.chunks.txt'].map((file) => ({ file, expect: { text: 'I can describe the general idea, but', finish: 'content_filter' as const, usage: usage(18, 8) } })),
@@ -149,15 +209,24 @@ const cases: Record<string, Partial<Record<ProviderName, Case[]>>> = {
       { file: 'refusal.chunks.txt', expect: { text: 'Sure, the first step is', finish: 'content_filter', usage: usage(31, 6) } },
     ],
     gemini: ['safety.json', 'safety.chunks.txt'].map((file) => ({ file, expect: { text: 'I can describe the general idea, but', finish: 'content_filter' as const, usage: usage(18, 8) } })),
+    'azure-openai': ['content-filter.json', 'content-filter.chunks.txt'].map((file) => ({ file, expect: { text: 'I can describe the general idea, but', finish: 'content_filter' as const, usage: usage(18, 8) } })),
+    bedrock: ['guardrail-output.json', 'guardrail-output.events.json'].map((file) => ({ file, expect: { text: bedrockBlocked, finish: 'content_filter' as const, usage: usage(23, 41) } })),
   },
   'content-policy block of the prompt': {
     openai: [{ file: 'prompt-blocked.json', error: { status: 400, code: 'BW_ERR_UPSTREAM_REJECTED', retryable: false, publicCode: 'content_filter' } }],
     gemini: ['prompt-blocked.json', 'prompt-blocked.chunks.txt'].map((file) => ({ file, error: { status: 400, code: 'BW_ERR_CONTENT_POLICY' as const, retryable: false } })),
+    // Azure refuses a filtered prompt with 400 code content_filter, kept as the public code.
+    'azure-openai': [{ file: 'prompt-blocked.json', error: { status: 400, code: 'BW_ERR_UPSTREAM_REJECTED', retryable: false, publicCode: 'content_filter' } }],
+    // A Bedrock guardrail answers a blocked prompt with 200, its blocked-input message and stopReason guardrail_intervened.
+    bedrock: [{ file: 'guardrail-input.json', expect: { text: bedrockBlocked, finish: 'content_filter', usage: usage(0, 0) } }],
   },
   'rate limited (429 with a wait hint)': {
     openai: [{ file: 'error-429.json', error: rateLimited(7_000) }],
     anthropic: [{ file: 'error-429.json', error: rateLimited(7_000) }],
     gemini: [{ file: 'error-429.json', error: rateLimited(37_000) }],
+    'azure-openai': [{ file: 'error-429.json', error: rateLimited(7_000) }],
+    // Bedrock sends no wait hint: the executor's own backoff applies. Throttling inside the stream is the same error.
+    bedrock: ['error-429.json', 'error-throttled.events.json'].map((file) => ({ file, error: { status: 429, code: 'BW_ERR_UPSTREAM_RATE_LIMITED' as const, retryable: true } })),
   },
   'overloaded / unavailable': {
     openai: [{ file: 'error-503.json', error: unavailable }],
@@ -167,22 +236,33 @@ const cases: Record<string, Partial<Record<ProviderName, Case[]>>> = {
       { file: 'error-overloaded.chunks.txt', error: unavailable },
     ],
     gemini: [{ file: 'error-503.json', error: unavailable }],
+    'azure-openai': [{ file: 'error-503.json', error: unavailable }],
+    bedrock: [
+      { file: 'error-503.json', error: unavailable },
+      { file: 'error-unavailable.events.json', error: unavailable },
+    ],
   },
   'server error': {
     openai: [{ file: 'error-500.json', error: serverError }],
     anthropic: [{ file: 'error-500.json', error: serverError }],
     gemini: [{ file: 'error-500.json', error: serverError }],
+    'azure-openai': [{ file: 'error-500.json', error: serverError }],
+    bedrock: [{ file: 'error-500.json', error: serverError }],
   },
   'context length exceeded': {
     openai: [{ file: 'error-400-context.json', error: contextLength }],
     anthropic: [{ file: 'error-400-context.json', error: contextLength }],
     gemini: [{ file: 'error-400-context.json', error: contextLength }],
+    'azure-openai': [{ file: 'error-400-context.json', error: contextLength }],
+    bedrock: [{ file: 'error-400-context.json', error: contextLength }],
   },
   'upstream refuses the gateway key': {
     openai: [{ file: 'error-401.json', error: upstreamAuth }],
     anthropic: [{ file: 'error-401.json', error: upstreamAuth }],
     // Google answers a bad key with 400 INVALID_ARGUMENT; it is still an operator problem, not the caller's.
     gemini: [{ file: 'error-400-key.json', error: upstreamAuth }],
+    'azure-openai': [{ file: 'error-401.json', error: upstreamAuth }],
+    bedrock: [{ file: 'error-403.json', error: upstreamAuth }],
   },
 };
 
@@ -218,7 +298,7 @@ function assertUsage(actual: ReturnType<typeof usageNumbers>, expected: Expected
 
 async function checkResponse(provider: ProviderName, file: string, expected: Expected): Promise<void> {
   const adapter = adapterFor(provider);
-  const stream = file.endsWith('.chunks.txt');
+  const stream = isStreamFixture(file);
   server.serve(loadFixture(provider, file));
   if (stream) {
     const collected = await collectStream(await adapter.chatStream({ ...request, stream: true }, callOptions('m')));
@@ -255,9 +335,9 @@ async function checkError(provider: ProviderName, file: string, expected: Expect
   };
   const fixture = loadFixture(provider, file);
   server.serve(fixture);
-  if (!file.endsWith('.chunks.txt')) await assert.rejects(adapter.chat(request, callOptions('m')), check);
-  // A 200 JSON body is a non-stream answer; its streamed counterpart is a .chunks.txt fixture of its own.
-  if (fixture.status === 200 && !file.endsWith('.chunks.txt')) return;
+  if (!isStreamFixture(file)) await assert.rejects(adapter.chat(request, callOptions('m')), check);
+  // A 200 JSON body is a non-stream answer; its streamed counterpart is a .chunks.txt / .events.json fixture of its own.
+  if (fixture.status === 200 && !isStreamFixture(file)) return;
   // Streaming: the error comes before the first chunk, so the gateway can still answer with a status (or fall back).
   let chunksBeforeError = 0;
   await assert.rejects(async () => {

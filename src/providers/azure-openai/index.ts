@@ -2,7 +2,9 @@
 import { ConfigError } from '../../config/config-error.js';
 import type { ProviderConfig } from '../../config/schema.js';
 import { OpenAIAdapter } from '../openai/index.js';
+import type { ChatRequest, StreamChunk } from '../../core/types.js';
 import type { CallOptions } from '../types.js';
+import { withoutFilterAnnotations } from './stream.js';
 
 /** The newest generally available data-plane API version when this adapter was written; override with `api_version`. */
 export const defaultAzureApiVersion = '2024-10-21';
@@ -16,6 +18,10 @@ export class AzureOpenAIAdapter extends OpenAIAdapter {
     }
     super({ config, baseUrl: resourceUrl(config.base_url), authHeaders: authHeaders(config) });
     this.versionQuery = `?api-version=${encodeURIComponent(config.api_version ?? defaultAzureApiVersion)}`;
+  }
+
+  override async chatStream(request: ChatRequest, options: CallOptions): Promise<AsyncIterable<StreamChunk>> {
+    return withoutFilterAnnotations(await super.chatStream(request, options));
   }
 
   /** Azure names the deployment, not the model, in the URL: the config's `{ name, model }` maps a public name to a deployment. */

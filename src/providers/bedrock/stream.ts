@@ -30,6 +30,13 @@ export async function* translateConverseStream(provider: string, messages: Async
   const toolIndexByBlock = new Map<number, number>();
   let stopped = false;
   let sentRole = false;
+  // The role chunk waits for the first output: an exception right after messageStart then still comes before any
+  // chunk, so the gateway can answer with a status or fall back instead of cutting a started stream.
+  const role = (content: string | null): StreamChunk[] => {
+    if (sentRole) return [];
+    sentRole = true;
+    return [chunk({ role: 'assistant', content })];
+  };
 
   for await (const message of messages) {
     if (message.messageType !== 'event') throw mapBedrockStreamException(provider, message.type, message.payload);
@@ -41,8 +48,6 @@ export async function* translateConverseStream(provider: string, messages: Async
     }
     switch (message.type) {
       case 'messageStart':
-        sentRole = true;
-        yield chunk({ role: 'assistant', content: '' });
         break;
       case 'contentBlockStart': {
         const toolUse = event.start?.toolUse;
@@ -50,17 +55,17 @@ export async function* translateConverseStream(provider: string, messages: Async
         if (typeof toolUse.toolUseId !== 'string' || typeof toolUse.name !== 'string' || typeof event.contentBlockIndex !== 'number') throw badResponse('sent a toolUse start without id, name or index');
         const index = toolIndexByBlock.size;
         toolIndexByBlock.set(event.contentBlockIndex, index);
-        if (!sentRole) {
-          sentRole = true;
-          yield chunk({ role: 'assistant', content: null });
-        }
+        yield* role(null);
         yield chunk({ tool_calls: [{ index, id: toolUse.toolUseId, type: 'function', function: { name: toolUse.name, arguments: '' } }] });
         break;
       }
       case 'contentBlockDelta': {
         const delta = event.delta;
         if (typeof delta?.text === 'string') {
-          if (delta.text.length > 0) yield chunk({ content: delta.text });
+          if (delta.text.length > 0) {
+            yield* role('');
+            yield chunk({ content: delta.text });
+          }
         } else if (typeof delta?.toolUse?.input === 'string') {
           const index = toolIndexByBlock.get(event.contentBlockIndex ?? -1);
           if (index === undefined) throw badResponse('sent tool input for a block it never started');
@@ -71,6 +76,7 @@ export async function* translateConverseStream(provider: string, messages: Async
       }
       case 'messageStop':
         stopped = true;
+        yield* role('');
         yield chunk({}, finishReasonOf(event.stopReason));
         break;
       case 'metadata':
