@@ -2,6 +2,7 @@
 import { GatewayError } from '../../core/errors.js';
 import { parseRetryAfter } from '../retry-after.js';
 import { mapCommonStatus } from '../status-errors.js';
+import { rateLimitResetWait } from './rate-limit-headers.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -36,25 +37,31 @@ function readError(body: string): AnthropicErrorDetail {
   return {};
 }
 
-export function mapAnthropicError(provider: string, status: number, headers: Headers, body: string): GatewayError {
-  return mapAnthropicErrorDetail(provider, status, headers, readError(body));
+/** `now` (epoch ms) reads the RFC 3339 reset headers; injectable for tests. */
+export function mapAnthropicError(provider: string, status: number, headers: Headers, body: string, now: number = Date.now()): GatewayError {
+  return mapAnthropicErrorDetail(provider, status, headers, readError(body), now);
 }
 
 /** A mid-stream `event: error` (e.g. overloaded_error): mapped as if it had come with its type's HTTP status. */
 export function mapAnthropicStreamError(provider: string, data: unknown): GatewayError {
   const detail = typeof data === 'object' && data !== null && typeof (data as { error?: unknown }).error === 'object' ? ((data as { error: AnthropicErrorDetail }).error) : {};
   const status = statusForType[detail.type ?? ''] ?? 500;
-  return mapAnthropicErrorDetail(provider, status, {}, detail);
+  return mapAnthropicErrorDetail(provider, status, {}, detail, Date.now());
 }
 
-function mapAnthropicErrorDetail(provider: string, status: number, headers: Headers, detail: AnthropicErrorDetail): GatewayError {
+/** Retry-After (or retry-after-ms) first; without one, when the exhausted rate limit resets. */
+function waitHint(headers: Headers, now: number): number | undefined {
+  return parseRetryAfter(headers, now) ?? rateLimitResetWait(headers, now);
+}
+
+function mapAnthropicErrorDetail(provider: string, status: number, headers: Headers, detail: AnthropicErrorDetail, now: number): GatewayError {
   const suffix = detail.message ? `: ${detail.message}` : '';
   const common = { provider, upstreamStatus: status };
   if (status === 429) {
     return new GatewayError('BW_ERR_UPSTREAM_RATE_LIMITED', `upstream ${provider} rate-limited the request${suffix}`, {
       ...common,
       upstreamKind: 'rate_limited',
-      retryAfterMs: parseRetryAfter(headers),
+      retryAfterMs: waitHint(headers, now),
     });
   }
   if (status === 401 || status === 403) {
@@ -64,7 +71,7 @@ function mapAnthropicErrorDetail(provider: string, status: number, headers: Head
     return new GatewayError('BW_ERR_UPSTREAM_UNAVAILABLE', `upstream ${provider} is overloaded (HTTP ${status})${suffix}`, {
       ...common,
       upstreamKind: 'unavailable',
-      retryAfterMs: parseRetryAfter(headers),
+      retryAfterMs: waitHint(headers, now),
     });
   }
   return mapCommonStatus(provider, status, detail.message, contextOverflowPattern.test(detail.message ?? ''));
