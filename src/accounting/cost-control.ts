@@ -139,7 +139,7 @@ export class CostControl {
     });
     const prefix = redisSettings?.key_prefix ?? 'bw:';
     this.limiter = this.redis ? new FailoverLimiter(new RedisLimiter(this.redis, prefix, clock), this.guard, clock) : new MemoryLimiter(clock);
-    this.budgetStore = this.redis ? new FailoverBudgetStore(new RedisBudgetStore(this.redis, prefix), this.guard, clock) : new MemoryBudgetStore(clock);
+    this.budgetStore = this.redis ? new FailoverBudgetStore(new RedisBudgetStore(this.redis, prefix, clock), this.guard, clock) : new MemoryBudgetStore(clock);
 
     const sharedClaims: AlertClaims = this.redis ? new RedisAlertClaims(this.redis, prefix) : this.postgres ? new PostgresAlertClaims(this.postgres) : new LazySqliteClaims(sqlite);
     const webhook = config.alerts.webhook;
@@ -158,7 +158,9 @@ export class CostControl {
     this.alerts = new AlertCenter(new FallbackAlertClaims(sharedClaims), logger, this.webhook, gatewayId);
     const settleError = (error: unknown) => logger.warn({ err: error }, 'could not settle a limit or budget reservation');
     this.rateLimits = new RateLimitPolicy(this.limiter, config.limits, gatewayId, settleError);
-    this.budgets = new BudgetPolicy(this.budgetStore, config.budgets, this.ledger, config.alerts.thresholds, (crossing) => this.alerts.budgetCrossed(crossing), gatewayId, settleError, clock);
+    const { default_ms: deadlineMs, max_ms: maxDeadlineMs } = config.reliability.deadline;
+    const leaseMs = Math.max(deadlineMs, maxDeadlineMs) + (config.budgets.reservation_lease_margin_ms ?? 60_000);
+    this.budgets = new BudgetPolicy(this.budgetStore, config.budgets, this.ledger, config.alerts.thresholds, (crossing) => this.alerts.budgetCrossed(crossing), gatewayId, settleError, clock, leaseMs);
     this.accounting = new Accounting(this.writer, this.prices, config.limits.default_max_tokens, gatewayId, clock);
     if (this.ledger && config.alerts.anomaly.enabled) {
       this.anomaly = new AnomalyDetector(this.ledger, this.alerts, { ratio: config.alerts.anomaly.ratio, minSpendUsd: config.alerts.anomaly.min_spend_usd, timeZone: config.budgets.timezone, clock });

@@ -1,12 +1,14 @@
 // Prometheus metrics for keys, limits, budgets and spend, registered on the gateway's registry and fed by events.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { BudgetLeasesExpiredEvent } from '../limits/budget-events.js';
 import type { BudgetRejectedEvent, LimiterStateEvent, RateLimitedEvent } from '../limits/limit-events.js';
 import type { AlertDeliveryEvent, AlertEvent, LedgerEvent, SpendRecordedEvent } from './accounting-events.js';
 
 export class CostMetrics {
   private readonly rateLimited: Counter<'scope' | 'kind'>;
   private readonly budgetRejections: Counter<'scope' | 'period'>;
+  private readonly budgetLeasesExpired: Counter;
   private readonly limiterFailures: Counter;
   private readonly limiterDegraded: Gauge<'mode'>;
   private readonly spend: Counter<'model' | 'provider'>;
@@ -23,6 +25,7 @@ export class CostMetrics {
     const registers = [registry];
     this.rateLimited = new Counter({ name: 'breakwater_rate_limited_total', help: 'Requests refused by a gateway rate limit, by scope (key, user, model) and kind (requests, tokens, concurrency)', labelNames: ['scope', 'kind'], registers });
     this.budgetRejections = new Counter({ name: 'breakwater_budget_rejections_total', help: 'Requests refused because a budget is used up, by scope and period', labelNames: ['scope', 'period'], registers });
+    this.budgetLeasesExpired = new Counter({ name: 'breakwater_budget_reservations_expired_total', help: 'Budget reservations (per counter) released because their lease ran out unsettled (a replica died mid-request)', registers });
     this.limiterFailures = new Counter({ name: 'breakwater_limiter_backend_failures_total', help: 'Calls to the shared limiter (Redis) that failed or took too long', registers });
     this.limiterDegraded = new Gauge({
       name: 'breakwater_limiter_degraded',
@@ -38,6 +41,7 @@ export class CostMetrics {
     this.handlers = [
       ['breakwater:limits:rate-limited', (message) => this.mine<RateLimitedEvent>(message, (event) => this.rateLimited.inc({ scope: event.scope, kind: event.kind }))],
       ['breakwater:limits:budget-rejected', (message) => this.mine<BudgetRejectedEvent>(message, (event) => this.budgetRejections.inc({ scope: event.scope, period: event.period }))],
+      ['breakwater:limits:budget-leases-expired', (message) => this.mine<BudgetLeasesExpiredEvent>(message, (event) => this.budgetLeasesExpired.inc(event.reservations))],
       [
         'breakwater:limits:limiter-state',
         (message) =>

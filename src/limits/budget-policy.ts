@@ -9,6 +9,7 @@ import type { SpendLedger } from '../accounting/spend-ledger.js';
 import { periodId, periodRemainingMs, periodStart, type Period } from './budget-period.js';
 import type { BudgetCounter, BudgetStore } from './budget-store.js';
 import type { BudgetRule, BudgetsConfig } from './config-schema.js';
+import { budgetLeasesExpired } from './budget-events.js';
 import { budgetRejected } from './limit-events.js';
 import { subjectKey } from './subject-key.js';
 
@@ -45,6 +46,8 @@ export interface BudgetReservation {
 
 const noop: BudgetReservation = { settle: async () => undefined };
 const microsPerUsd = 1_000_000;
+/** The default request deadline (10 min) plus a minute: what `reservationLeaseMs` comes to with default config. */
+export const defaultReservationLeaseMs = 660_000;
 
 export class BudgetPolicy {
   constructor(
@@ -56,21 +59,24 @@ export class BudgetPolicy {
     private readonly gatewayId: number,
     private readonly onSettleError: (error: unknown) => void,
     private readonly clock: () => number = Date.now,
+    /** How long an unsettled reservation counts: the longest a request may take plus a margin (a dead replica's lapse). */
+    private readonly reservationLeaseMs = defaultReservationLeaseMs,
   ) {}
 
   async reserve(context: PipelineContext, estimate: Estimate): Promise<BudgetReservation> {
     this.checkRequestCaps(estimate);
     const counters = this.plan(context, estimate);
     if (counters.length === 0) return noop;
-    let result = await this.store.reserve(counters);
+    let result = await this.store.reserve(counters, this.reservationLeaseMs);
     if (result.status === 'unseeded') {
       try {
         await Promise.all(result.indexes.map((index) => this.seed(counters[index] as PlannedCounter)));
       } catch (error) {
         throw new GatewayError('BW_ERR_LIMITER_UNAVAILABLE', 'budget state is unavailable (the spend ledger cannot be read); try again shortly', { retryAfterMs: 1_000, cause: error });
       }
-      result = await this.store.reserve(counters);
+      result = await this.store.reserve(counters, this.reservationLeaseMs);
     }
+    if (result.expired && budgetLeasesExpired.hasSubscribers) budgetLeasesExpired.publish({ gatewayId: this.gatewayId, reservations: result.expired });
     if (result.status === 'unseeded') throw new GatewayError('BW_ERR_LIMITER_UNAVAILABLE', 'budget counters could not be initialised; try again', { retryAfterMs: 1_000 });
     if (result.status === 'exceeded') {
       const counter = counters[result.index] as PlannedCounter;

@@ -1,5 +1,7 @@
 // The budget-counter contract (memory and Redis): reserve an amount against a limit all-or-nothing, then settle it
 // with the real amount. Counters hold `spent` and in-flight `reserved` so concurrent requests cannot overshoot.
+// Every reservation is a lease: if nobody settles it before it expires (the replica died mid-request), it stops
+// counting by itself instead of blocking the budget until the period ends.
 
 export interface BudgetCounter {
   key: string;
@@ -10,11 +12,15 @@ export interface BudgetCounter {
   ttlMs: number;
 }
 
-export type ReserveResult =
+export type ReserveResult = (
   | { status: 'reserved'; settle(actuals: number[]): Promise<SettledCounter[]> }
   | { status: 'exceeded'; index: number; spent: number; reserved: number }
   /** Some counters are not initialised for their period yet: seed them (from the ledger) and reserve again. */
-  | { status: 'unseeded'; indexes: number[] };
+  | { status: 'unseeded'; indexes: number[] }
+) & {
+  /** Unsettled reservations whose lease ran out, dropped from the counters by this call (for the metric). */
+  expired?: number;
+};
 
 export interface SettledCounter {
   spentBefore: number;
@@ -22,12 +28,16 @@ export interface SettledCounter {
 }
 
 export interface BudgetStore {
-  reserve(counters: BudgetCounter[]): Promise<ReserveResult>;
+  /**
+   * Reserves every counter's amount, or none. The reservation counts for `leaseMs` at most: a settle after that adds
+   * the real spend but releases nothing twice.
+   */
+  reserve(counters: BudgetCounter[], leaseMs: number): Promise<ReserveResult>;
   /** Sets a counter's spent amount unless it already exists (first replica wins). */
   seed(key: string, spent: number, ttlMs: number): Promise<void>;
-  /** Current spent and reserved (for reports and tests). */
+  /** Current spent and reserved (for reports and tests); reservations past their lease are not counted. */
   read(key: string): Promise<{ spent: number; reserved: number } | undefined>;
 }
 
-/** Most counters in one reservation (the Redis script has this many key slots). */
+/** Most counters in one reservation (the Redis script has this many counter slots). */
 export const maxCountersPerReservation = 8;

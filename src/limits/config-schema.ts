@@ -52,6 +52,14 @@ export const BudgetsConfigSchema = Type.Object(
     max_request_cost_usd: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'refuse a request whose worst-case cost (prompt + max_tokens) is above this' })),
     max_request_tokens: Type.Optional(Type.Integer({ minimum: 1, description: 'refuse a request whose prompt + max_tokens is above this' })),
     rules: Type.Array(BudgetRuleSchema, { default: [], maxItems: 8, description: 'each rule with cost_usd and tokens counts twice; at most 8 counters apply to one request' }),
+    reservation_lease_margin_ms: Type.Optional(
+      Type.Integer({
+        minimum: 1_000,
+        maximum: 3_600_000,
+        default: 60_000,
+        description: 'a reservation nobody settled (its replica died) stops counting after the longest request deadline (reliability.deadline) plus this',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

@@ -15,10 +15,10 @@ export class FailoverBudgetStore implements BudgetStore {
     this.local = new MemoryBudgetStore(clock);
   }
 
-  reserve(counters: BudgetCounter[]): Promise<ReserveResult> {
+  reserve(counters: BudgetCounter[], leaseMs: number): Promise<ReserveResult> {
     return this.guard.run(
-      () => this.shared.reserve(counters),
-      () => this.local.reserve(counters),
+      () => this.shared.reserve(counters, leaseMs),
+      () => this.local.reserve(counters, leaseMs),
     );
   }
 
