@@ -61,8 +61,9 @@ export class CostControl {
   readonly prices: PriceTable;
   readonly guard: SharedBackendGuard;
   readonly alerts: AlertCenter;
+  /** The rate limiter (shared through Redis when configured); the executor's deployment quotas use it too. */
+  readonly limiter: RateLimiter;
   private readonly accounting: Accounting;
-  private readonly limiter: RateLimiter;
   private readonly budgetStore: BudgetStore;
   private readonly rateLimits: RateLimitPolicy;
   private readonly budgets: BudgetPolicy;

@@ -19,12 +19,22 @@ export const TimeoutsSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/**
+ * An upstream deployment's own quota (provider model entry or route candidate): counted per provider + upstream model
+ * across every route and replica, checked when the fallback executor is about to call it (src/limits/deployment-quotas.ts).
+ */
+const DeploymentQuotaFields = {
+  rpm: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "this deployment's requests per minute (e.g. the provider's quota); over it the deployment is skipped like an open breaker" })),
+  tpm: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000_000, description: "this deployment's tokens per minute (prompt estimate + max_tokens reserved, reconciled with the real usage)" })),
+};
+
 export const ModelEntrySchema = Type.Union([
   Type.String({ minLength: 1 }),
   Type.Object(
     {
       name: Type.String({ minLength: 1, description: 'public model name clients send' }),
       model: Type.String({ minLength: 1, description: 'model name sent upstream' }),
+      ...DeploymentQuotaFields,
     },
     { additionalProperties: false },
   ),
@@ -83,6 +93,7 @@ export const CandidateSchema = Type.Object(
     weight: Type.Number({ minimum: 0, maximum: 1_000_000, default: 1, description: 'share of traffic among candidates of the same tier' }),
     tier: Type.Optional(Type.Integer({ minimum: 0, maximum: 100, description: 'lower tiers are tried first; default: the position in the list' })),
     context_window: Type.Optional(Type.Integer({ minimum: 1, description: 'tokens; used to pick a larger candidate on context-length errors' })),
+    ...DeploymentQuotaFields,
   },
   { additionalProperties: false },
 );

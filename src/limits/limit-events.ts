@@ -27,6 +27,17 @@ export interface BudgetRejectedEvent {
   period: string;
 }
 
+export interface DeploymentQuotaSkippedEvent {
+  gatewayId: number;
+  requestId: string;
+  /** `provider/model`: a configured deployment (bounded). */
+  deployment: string;
+  /** The quota that refused: `requests` (rpm) or `tokens` (tpm). */
+  kind: 'requests' | 'tokens';
+  retryAfterMs: number;
+}
+
 export const limiterState = channel('breakwater:limits:limiter-state');
 export const rateLimited = channel('breakwater:limits:rate-limited');
 export const budgetRejected = channel('breakwater:limits:budget-rejected');
+export const deploymentQuotaSkipped = channel('breakwater:limits:deployment-quota-skipped');

@@ -9,6 +9,7 @@ import { reportUpstreamError } from '../pipeline/upstream-errors.js';
 import { CallAbortedError } from '../providers/http-client.js';
 import type { CallOptions, EmbeddingsResult } from '../providers/types.js';
 import { orderCandidates } from '../routing/candidate-order.js';
+import type { DeploymentQuota, QuotaDemand, QuotaTicket } from '../routing/deployment-quota.js';
 import type { Candidate, Route } from '../routing/model-table.js';
 import { fullJitterDelay } from './backoff.js';
 import type { BreakerPermit } from './breaker.js';
@@ -22,9 +23,17 @@ export interface ExecutorOptions {
   deployments: Deployments;
   clock: Clock;
   random?: () => number;
+  /** Per-deployment quotas (rpm / tpm), checked before each attempt at a deployment that has one. */
+  quota?: DeploymentQuota;
 }
 
 type Attempt<T> = (candidate: Candidate, options: CallOptions) => Promise<T>;
+
+/** What an attempt returned, with its share of the deployment's quota (to reconcile with the real usage). */
+interface Served<T> {
+  value: T;
+  ticket: QuotaTicket | undefined;
+}
 
 interface Failure {
   deployment: string;
@@ -38,6 +47,8 @@ interface Skip {
   /** Milliseconds until it may be tried again, when known. */
   retryInMs?: number;
   rateLimited: boolean;
+  /** Skipped because the deployment is over its own configured quota (not worth waiting for: answer 429 now). */
+  overQuota?: boolean;
 }
 
 const contentPolicyCodes = new Set(['BW_ERR_CONTENT_POLICY', 'content_filter', 'content_policy_violation']);
@@ -52,8 +63,9 @@ export class FallbackExecutor {
   async chat(route: Route, request: ChatRequest, context: PipelineContext): Promise<ChatOutcome> {
     const deadline = this.deadlineFor(context);
     try {
+      const demand: QuotaDemand = { kind: 'chat', request };
       if (request.stream !== true) {
-        const result = await this.run(route, context, deadline, (candidate, options) => candidate.provider.chat(request, options));
+        const { value: result, ticket } = await this.run(route, context, deadline, demand, (candidate, options) => candidate.provider.chat(request, options));
         const usage = result.completion.usage;
         const finishReason = result.completion.choices[0]?.finish_reason;
         if (finishReason) context.record.finishReason = finishReason;
@@ -62,10 +74,10 @@ export class FallbackExecutor {
           context.record.completionTokens = usage.completion_tokens;
         }
         deadline.clear();
-        return { kind: 'json', result };
+        return ticket ? ticket.servedChat({ kind: 'json', result }) : { kind: 'json', result };
       }
       // Failover is allowed until the first chunk is in hand: the attempt includes waiting for it.
-      const started = await this.run(route, context, deadline, async (candidate, options) => {
+      const { value: started, ticket } = await this.run(route, context, deadline, demand, async (candidate, options) => {
         const stream = await candidate.provider.chatStream(request, options);
         const iterator = stream[Symbol.asyncIterator]();
         try {
@@ -76,7 +88,8 @@ export class FallbackExecutor {
         }
       });
       const health = this.options.deployments.get(Deployments.idOf(started.candidate.provider.name, started.candidate.upstreamModel));
-      return { kind: 'stream', stream: guardStream(started.first, started.iterator, { request, context, deadline, health }) };
+      const outcome: ChatOutcome = { kind: 'stream', stream: guardStream(started.first, started.iterator, { request, context, deadline, health }) };
+      return ticket ? ticket.servedChat(outcome) : outcome;
     } catch (error) {
       deadline.clear();
       throw error;
@@ -86,8 +99,9 @@ export class FallbackExecutor {
   async embeddings(route: Route, request: EmbeddingsRequest, context: PipelineContext): Promise<EmbeddingsResult> {
     const deadline = this.deadlineFor(context);
     try {
-      const result = await this.run(route, context, deadline, (candidate, options) => candidate.provider.embeddings(request, options));
+      const { value: result, ticket } = await this.run(route, context, deadline, { kind: 'embeddings', request }, (candidate, options) => candidate.provider.embeddings(request, options));
       context.record.promptTokens = result.response.usage?.prompt_tokens;
+      ticket?.servedEmbeddings(result);
       return result;
     } finally {
       deadline.clear();
@@ -101,8 +115,8 @@ export class FallbackExecutor {
     return new Deadline(budget, context.signal, this.options.clock);
   }
 
-  private async run<T>(route: Route, context: PipelineContext, deadline: Deadline, attempt: Attempt<T>): Promise<T> {
-    const { settings, deployments, clock } = this.options;
+  private async run<T>(route: Route, context: PipelineContext, deadline: Deadline, demand: QuotaDemand, attempt: Attempt<T>): Promise<Served<T>> {
+    const { settings, deployments, clock, quota } = this.options;
     const order = orderCandidates(route.candidates, this.random);
     const skips: Skip[] = [];
     const failures: Failure[] = [];
@@ -137,11 +151,27 @@ export class FallbackExecutor {
           skips.push({ deployment: id, reason: 'circuit breaker open', retryInMs: health.breaker.retryInMs, rateLimited: false });
           continue;
         }
+        let ticket: QuotaTicket | undefined;
+        if (quota && (candidate.rpm !== undefined || candidate.tpm !== undefined)) {
+          // The deployment's own quota, shared by every route and replica: over it, skip it like an open breaker.
+          const decision = await quota.take(candidate, context, demand).catch((error: unknown) => {
+            health.breaker.release(permit);
+            if (isGatewayError(error)) return finish(error);
+            throw error;
+          });
+          if (!decision.allowed) {
+            health.breaker.release(permit);
+            skips.push({ deployment: id, reason: decision.reason, retryInMs: decision.retryAfterMs, rateLimited: true, overQuota: true });
+            continue;
+          }
+          ticket = decision.ticket;
+        }
         const isRetry = attempts > 0;
         // Every attempt after the first (retry or fallback) spends the budget of the upstream whose failure caused it.
         const budgetHolder = isRetry ? lastFailed : undefined;
         if (budgetHolder && !budgetHolder.budget.tryRetry()) {
           health.breaker.release(permit);
+          ticket?.cancel();
           return finish(this.exhausted(route, failures, skips, lastError, 'retry budget exhausted: the upstream is failing for many requests'));
         }
         try {
@@ -150,11 +180,13 @@ export class FallbackExecutor {
             const wait = fullJitterDelay(settings.backoff, pass, this.random);
             if (wait >= deadline.remainingMs) {
               health.breaker.release(permit);
+              ticket?.cancel();
               return finish(deadline.error(reasons()));
             }
             await clock.sleep(wait, deadline.signal);
             if (deadline.clientGone) {
               health.breaker.release(permit);
+              ticket?.cancel();
               throw new CallAbortedError();
             }
           }
@@ -173,8 +205,9 @@ export class FallbackExecutor {
             this.publishAttempt(context, candidate, attempts, role, 'success', undefined, clock.now() - started);
             context.responseHeaders['x-breakwater-attempts'] = String(attempts);
             context.record.attempts = attempts;
-            return result;
+            return { value: result, ticket };
           } catch (error) {
+            ticket?.failed();
             context.record.upstreamMs = (context.record.upstreamMs ?? 0) + (clock.now() - started);
             const failure = this.classify(error, deadline, reasons());
             this.settleBreaker(health, permit, failure);
@@ -209,7 +242,7 @@ export class FallbackExecutor {
         // Nothing could be tried in this pass. If everything is only cooling down after a 429 and the wait is
         // short (≤ backoff cap) and fits the deadline, wait for it; otherwise answer now — no long hangs.
         const soonest = Math.min(...skips.map((skip) => skip.retryInMs ?? Number.POSITIVE_INFINITY));
-        const onlyCooling = skips.length > 0 && skips.every((skip) => skip.rateLimited);
+        const onlyCooling = skips.length > 0 && skips.every((skip) => skip.rateLimited && !skip.overQuota);
         if (onlyCooling && soonest <= settings.backoff.cap_ms && soonest < deadline.remainingMs) {
           skips.length = 0;
           await clock.sleep(soonest, deadline.signal);
@@ -266,6 +299,8 @@ export class FallbackExecutor {
     const reasons = [...failures.map((failure) => `${failure.deployment}: ${failure.message}`), ...skips.map((skip) => `${skip.deployment}: ${skip.reason}`)];
     const allRateLimited = reasons.length > 0 && skips.every((skip) => skip.rateLimited) && failures.every((failure) => failure.rateLimited);
     const message = `no upstream could serve model ${route.model}${why ? ` (${why})` : ''}: ${reasons.join('; ') || 'no candidate available'}`;
+    // Every deployment is at its configured quota: our own limit, as for a key's rpm.
+    if (failures.length === 0 && skips.length > 0 && skips.every((skip) => skip.overQuota)) return new GatewayError('BW_ERR_RATE_LIMITED', message, { retryAfterMs });
     if (allRateLimited) return new GatewayError('BW_ERR_UPSTREAM_RATE_LIMITED', message, { retryAfterMs });
     return new GatewayError('BW_ERR_NO_HEALTHY_UPSTREAM', message, { retryAfterMs });
   }

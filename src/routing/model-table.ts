@@ -11,6 +11,9 @@ export interface Candidate {
   /** Lower tiers are tried first; candidates of one tier share traffic by weight. */
   tier: number;
   contextWindow?: number;
+  /** This deployment's quota (requests / tokens per minute), counted across routes and replicas. */
+  rpm?: number;
+  tpm?: number;
 }
 
 export interface Route {
@@ -24,6 +27,12 @@ export interface ListedModel {
   ownedBy: string;
 }
 
+type Quota = Pick<Candidate, 'rpm' | 'tpm'>;
+
+function quotaOf(entry: { rpm?: number | undefined; tpm?: number | undefined }): Quota {
+  return { ...(entry.rpm !== undefined ? { rpm: entry.rpm } : {}), ...(entry.tpm !== undefined ? { tpm: entry.tpm } : {}) };
+}
+
 export class ModelTable {
   private readonly routes = new Map<string, Route>();
   private readonly passthrough: ProviderAdapter | undefined;
@@ -35,6 +44,8 @@ export class ModelTable {
       const known = configured ?? catalogue.lookupModel(model)?.context_window;
       return known !== undefined && known > 0 ? { contextWindow: known } : {};
     };
+    // A deployment's quota: as the route candidate says, else as its provider's model entry says.
+    const providerQuotas = new Map<string, Quota>();
     let passthrough: ProviderAdapter | undefined;
     for (const entry of config.providers) {
       const provider = providers.get(entry.name);
@@ -43,7 +54,9 @@ export class ModelTable {
       for (const model of entry.models) {
         const publicName = typeof model === 'string' ? model : model.name;
         const upstreamModel = typeof model === 'string' ? model : model.model;
-        this.routes.set(publicName, { model: publicName, candidates: [{ provider, upstreamModel, weight: 1, tier: 0, ...windowOf(upstreamModel) }] });
+        const quota = typeof model === 'string' ? {} : quotaOf(model);
+        if (quota.rpm !== undefined || quota.tpm !== undefined) providerQuotas.set(`${entry.name}/${upstreamModel}`, quota);
+        this.routes.set(publicName, { model: publicName, candidates: [{ provider, upstreamModel, weight: 1, tier: 0, ...windowOf(upstreamModel), ...quota }] });
       }
     }
     for (const route of config.routes) {
@@ -57,6 +70,7 @@ export class ModelTable {
           weight: candidate.weight,
           tier: candidate.tier ?? index,
           ...windowOf(candidate.model, candidate.context_window),
+          ...(candidate.rpm !== undefined || candidate.tpm !== undefined ? quotaOf(candidate) : providerQuotas.get(`${candidate.provider}/${candidate.model}`)),
         });
       });
       this.routes.set(route.model, { model: route.model, candidates });
@@ -79,6 +93,15 @@ export class ModelTable {
   deployments(): string[] {
     const ids = new Set<string>();
     for (const route of this.routes.values()) for (const candidate of route.candidates) ids.add(`${candidate.provider.name}/${candidate.upstreamModel}`);
+    return [...ids];
+  }
+
+  /** Every configured deployment with an rpm or tpm quota, as `provider/model`. */
+  limitedDeployments(): string[] {
+    const ids = new Set<string>();
+    for (const route of this.routes.values()) {
+      for (const candidate of route.candidates) if (candidate.rpm !== undefined || candidate.tpm !== undefined) ids.add(`${candidate.provider.name}/${candidate.upstreamModel}`);
+    }
     return [...ids];
   }
 

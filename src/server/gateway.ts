@@ -20,6 +20,8 @@ import { chatSteps, embeddingsSteps } from '../pipeline/steps.js';
 import { createGatewayCache, type GatewayCache } from '../cache/index.js';
 import { registerCacheAdminRoutes } from './routes/cache-admin.js';
 import { CostControl } from '../accounting/cost-control.js';
+import { DeploymentQuotaObserver } from '../limits/deployment-quota-observer.js';
+import { DeploymentQuotas } from '../limits/deployment-quotas.js';
 import { buildApp } from './app.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { Lifecycle } from './lifecycle.js';
@@ -53,6 +55,7 @@ export class Gateway {
   private readonly requestLog: RequestLog;
   private readonly reliabilityLog: ReliabilityLog;
   private readonly reliabilityMetrics: ReliabilityMetrics | undefined;
+  private readonly quotaObserver: DeploymentQuotaObserver;
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -78,7 +81,13 @@ export class Gateway {
     this.lifecycle = new Lifecycle(providers, config.server.ready_cache_ms, () => this.deployments.states());
     const models = this.models;
     this.reliabilityMetrics?.declare(models.deployments());
-    const executor = new FallbackExecutor({ settings: config.reliability, deployments: this.deployments, clock, ...(options.random ? { random: options.random } : {}) });
+    const limitedDeployments = models.limitedDeployments();
+    this.quotaObserver = new DeploymentQuotaObserver(logger, gatewayId, this.metrics?.registry, limitedDeployments);
+    const quota =
+      limitedDeployments.length > 0
+        ? new DeploymentQuotas(this.costControl.limiter, this.costControl.prices, config.limits.default_max_tokens, gatewayId, (error) => logger.warn({ err: error }, 'could not settle a deployment quota'))
+        : undefined;
+    const executor = new FallbackExecutor({ settings: config.reliability, deployments: this.deployments, clock, ...(options.random ? { random: options.random } : {}), ...(quota ? { quota } : {}) });
     const terminal = createTerminal(models, executor);
     const chat = compose(chatSteps(config, { cache: this.cache?.step, costControl: this.costControl, idempotency: idempotency?.step }), terminal.chat);
     const embeddings = compose(embeddingsSteps(config, { costControl: this.costControl }), terminal.embeddings);
@@ -149,6 +158,7 @@ export class Gateway {
     this.requestLog.close();
     this.reliabilityLog.close();
     this.reliabilityMetrics?.close();
+    this.quotaObserver.close();
     await this.cache?.cache.close();
     this.metrics?.close();
     this.logger.info('drained; bye');
