@@ -313,6 +313,43 @@ describe('gemini specifics', () => {
     assert.deepEqual(body.generationConfig, { responseMimeType: 'application/json', candidateCount: 2, seed: 7, presencePenalty: 0.5, frequencyPenalty: 0.25 });
   });
 
+  test('response_format: json_schema → application/json plus the schema as responseJsonSchema, unchanged', async () => {
+    // A schema with what Gemini's older OpenAPI-subset responseSchema could not say ($defs/$ref, additionalProperties, anyOf with null).
+    const schema = {
+      type: 'object',
+      properties: { name: { type: 'string' }, tags: { type: 'array', items: { $ref: '#/$defs/tag' } }, note: { anyOf: [{ type: 'string' }, { type: 'null' }] } },
+      required: ['name', 'tags', 'note'],
+      additionalProperties: false,
+      $defs: { tag: { type: 'string', enum: ['a', 'b'] } },
+    };
+    const body = await send('gemini', { model: 'm', messages: [{ role: 'user', content: 'json please' }], response_format: { type: 'json_schema', json_schema: { name: 'record', strict: true, schema } } });
+    assert.deepEqual(body.generationConfig, { responseMimeType: 'application/json', responseJsonSchema: schema });
+    const streamed = adapters.get('gemini');
+    assert.ok(streamed);
+    server.serve(loadFixture('gemini', 'text.chunks.txt'));
+    for await (const item of await streamed.chatStream({ model: 'm', messages: [{ role: 'user', content: 'x' }], stream: true, response_format: { type: 'json_schema', json_schema: { name: 'r', schema } } }, callOptions('g'))) void item;
+    assert.deepEqual(server.lastRequest().body.generationConfig, { responseMimeType: 'application/json', responseJsonSchema: schema }, 'the same on the stream endpoint');
+  });
+
+  test('response_format: json_object → responseMimeType only; text → nothing; a json_schema without schema → JSON mode', async () => {
+    const format = async (responseFormat: unknown) => (await send('gemini', { model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: responseFormat })).generationConfig;
+    assert.deepEqual(await format({ type: 'json_object' }), { responseMimeType: 'application/json' });
+    assert.equal(await format({ type: 'text' }), undefined);
+    assert.deepEqual(await format({ type: 'json_schema', json_schema: { name: 'free' } }), { responseMimeType: 'application/json' });
+  });
+
+  test('response_format that cannot be expressed is the caller’s 400, naming the field', async () => {
+    const refused = async (responseFormat: unknown, param: string) => {
+      const before = server.requests.length;
+      await assert.rejects(send('gemini', { model: 'm', messages: [{ role: 'user', content: 'x' }], response_format: responseFormat }), (error: unknown) => error instanceof GatewayError && error.status === 400 && error.param === param);
+      assert.equal(server.requests.length, before, 'nothing is sent upstream');
+    };
+    await refused({ type: 'xml' }, 'response_format.type');
+    await refused({ type: 'json_schema' }, 'response_format.json_schema');
+    await refused({ type: 'json_schema', json_schema: { name: 'r', schema: ['not', 'a', 'schema'] } }, 'response_format.json_schema.schema');
+    await refused('json', 'response_format');
+  });
+
   test('a tool result for a call the conversation never made is the caller’s 400', async () => {
     const request: ChatRequest = { model: 'm', messages: [{ role: 'user', content: 'x' }, { role: 'tool', tool_call_id: 'nope', content: 'r' }] };
     await assert.rejects(send('gemini', request), (error: unknown) => error instanceof GatewayError && error.status === 400 && error.param === 'messages[1].tool_call_id');

@@ -154,9 +154,26 @@ function generationConfig(request: ChatRequest): GeminiRequest['generationConfig
   if (typeof request.seed === 'number') config.seed = request.seed;
   if (typeof request.presence_penalty === 'number') config.presencePenalty = request.presence_penalty;
   if (typeof request.frequency_penalty === 'number') config.frequencyPenalty = request.frequency_penalty;
-  const format = isRecord(request.response_format) ? request.response_format.type : undefined;
-  if (format === 'json_object' || format === 'json_schema') config.responseMimeType = 'application/json';
+  Object.assign(config, responseFormat(request.response_format));
   return Object.keys(config).length === 0 ? undefined : config;
+}
+
+/**
+ * OpenAI's `response_format` → Gemini JSON mode. `json_object` sets only the MIME type; `json_schema` also sends the
+ * schema as `responseJsonSchema`, which takes JSON Schema as is (unlike `responseSchema`, an OpenAPI subset that would
+ * need converting and would refuse `$ref`, `additionalProperties` and friends).
+ */
+function responseFormat(format: unknown): { responseMimeType?: string; responseJsonSchema?: Record<string, unknown> } {
+  if (format === undefined || format === null) return {};
+  if (!isRecord(format)) throw invalid('response_format', 'response_format must be an object such as {"type": "json_object"}');
+  if (format.type === 'text') return {};
+  if (format.type === 'json_object') return { responseMimeType: 'application/json' };
+  if (format.type !== 'json_schema') throw invalid('response_format.type', 'response_format.type must be "text", "json_object" or "json_schema"');
+  if (!isRecord(format.json_schema)) throw invalid('response_format.json_schema', 'a json_schema response format needs json_schema: {name, schema}');
+  const schema = format.json_schema.schema;
+  if (schema === undefined) return { responseMimeType: 'application/json' };
+  if (!isRecord(schema)) throw invalid('response_format.json_schema.schema', 'the schema must be a JSON Schema object');
+  return { responseMimeType: 'application/json', responseJsonSchema: schema };
 }
 
 export function geminiRequestBody(request: ChatRequest): GeminiRequest {

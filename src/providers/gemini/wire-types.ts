@@ -36,6 +36,8 @@ export interface GeminiRequest {
     presencePenalty?: number;
     frequencyPenalty?: number;
     responseMimeType?: string;
+    /** JSON Schema for the answer (with responseMimeType application/json). */
+    responseJsonSchema?: Record<string, unknown>;
   };
 }
 
