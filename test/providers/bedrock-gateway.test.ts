@@ -220,6 +220,27 @@ test('errors: throttling → 429, prompt too long → 400 context_length_exceede
   );
 });
 
+test('what Bedrock cannot take is a 400 in the OpenAI envelope naming the field, and Bedrock is never called', async () => {
+  const calls = seen.length;
+  const post = async (body: Record<string, unknown>) => {
+    const response = await fetch(`${gateway.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'claude-bedrock', ...body }) });
+    return { status: response.status, body: (await response.json()) as { error: { message: string; type: string; param: string | null; code: string } } };
+  };
+  const url = await post({ messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'https://example.com/cat.png' } }] }] });
+  assert.equal(url.status, 400);
+  assert.equal(url.body.error.param, 'messages[0].content[1].image_url.url');
+  assert.equal(url.body.error.type, 'invalid_request_error');
+  assert.match(url.body.error.message, /Bedrock cannot fetch image URLs/);
+  const several = await post({ n: 2, messages: [{ role: 'user', content: 'x' }] });
+  assert.equal(several.status, 400);
+  assert.equal(several.body.error.param, 'n');
+  assert.equal(seen.length, calls);
+  // An inline image goes through as an image block.
+  const inline = await openai().chat.completions.create({ model: 'claude-bedrock', messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/webp;base64,UklGRg==' } }] }] });
+  assert.equal(inline.choices[0]?.finish_reason, 'stop');
+  assert.deepEqual((seen.at(-1)?.body.messages as Array<{ content: unknown[] }>)[0]?.content, [{ image: { format: 'webp', source: { bytes: 'UklGRg==' } } }]);
+});
+
 test('an exception event after the first chunk ends the stream with an error event, not a silent cut', async () => {
   const response = await fetch(`${gateway.url}/v1/chat/completions`, {
     method: 'POST',

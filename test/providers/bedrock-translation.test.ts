@@ -69,6 +69,37 @@ test('request: what Converse cannot take is refused with a 400 naming the field'
   assert.deepEqual(converseRequest({ ...base, tools: [{ type: 'function', function: { name: 't' } }], tool_choice: { type: 'function', function: { name: 't' } } }).toolConfig?.toolChoice, { tool: { name: 't' } });
 });
 
+test('request: base64 data URLs become image blocks, the format from the media type', () => {
+  const withImage = (url: string): ChatRequest => ({ model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url, detail: 'high' } }] }] });
+  const cases: Array<[string, string]> = [
+    ['image/png', 'png'],
+    ['image/jpeg', 'jpeg'],
+    ['image/jpg', 'jpeg'],
+    ['IMAGE/GIF', 'gif'],
+    ['image/webp', 'webp'],
+  ];
+  for (const [mediaType, format] of cases) {
+    const message = converseRequest(withImage(`data:${mediaType};base64,R0lGODlhAQABAAAAACw=`)).messages[0];
+    assert.deepEqual(message?.content[1], { image: { format, source: { bytes: 'R0lGODlhAQABAAAAACw=' } } }, mediaType);
+  }
+  // Media-type parameters are allowed; line breaks inside the base64 are not bytes.
+  assert.deepEqual(converseRequest(withImage('data:image/png;name=cat.png;base64,iVBO\nRw0K')).messages[0]?.content[1], { image: { format: 'png', source: { bytes: 'iVBORw0K' } } });
+});
+
+test('request: image URLs, other image types and broken data URLs are a 400 naming the field; nothing is fetched', () => {
+  const refuses = (url: string, message: RegExp) =>
+    assert.throws(
+      () => converseRequest({ model: 'm', messages: [{ role: 'user', content: 'look' }, { role: 'assistant', content: 'ok' }, { role: 'user', content: [{ type: 'image_url', image_url: { url } }] }] }),
+      (error: unknown) => error instanceof GatewayError && error.status === 400 && error.param === 'messages[2].content[0].image_url.url' && message.test(error.message),
+    );
+  refuses('https://upload.wikimedia.org/cat.jpg', /cannot fetch image URLs.*data: URL/);
+  refuses('http://example.com/cat.png', /cannot fetch image URLs/);
+  refuses('data:image/svg+xml;base64,PHN2Zz4=', /image\/svg\+xml is not supported.*png, jpeg, gif or webp/);
+  refuses('data:image/png,%89PNG', /base64 data: URL/);
+  refuses('data:image/png;base64,not base64!', /base64 image bytes/);
+  refuses('file:///etc/passwd', /inline only/);
+});
+
 test('response: documented text answer → content, stop, usage equal to Bedrock numbers', () => {
   const body = readFixture<{ body: ConverseResponse }>('converse-text.response.json').body;
   const completion = toChatCompletion('bedrock', body, 'claude-bedrock', 'abc-123');

@@ -24,7 +24,7 @@ export function converseBody(request: ChatRequest): string {
 }
 
 export function converseRequest(request: ChatRequest): ConverseRequest {
-  if (typeof request.n === 'number' && request.n > 1) throw invalid('n', 'Bedrock returns one choice per request');
+  if (typeof request.n === 'number' && request.n > 1) throw invalid('n', 'Bedrock returns one choice per request: n must be 1 (send several requests for several answers)');
   const system: Array<{ text: string }> = [];
   const messages: ConverseMessage[] = [];
   request.messages.forEach((message, index) => {
@@ -88,12 +88,19 @@ function partBlock(part: ContentPart, at: string): ConverseContentBlock | undefi
   throw invalid(`${at}.type`, `content part type ${part.type} is not supported by Bedrock`);
 }
 
+/** A base64 data URL → a Converse image block, its format from the media type. */
 function imageBlock(url: string | undefined, at: string): ConverseContentBlock {
-  const match = typeof url === 'string' ? /^data:([^;,]+);base64,(.*)$/s.exec(url) : null;
-  if (!match) throw invalid(at, 'Bedrock takes images inline only: send a data: URL (data:image/png;base64,…)');
-  const format = imageFormats.get((match[1] ?? '').toLowerCase());
-  if (!format) throw invalid(at, 'image type must be png, jpeg, gif or webp');
-  return { image: { format, source: { bytes: match[2] ?? '' } } };
+  if (typeof url !== 'string' || url === '') throw invalid(at, 'an image part needs image_url.url');
+  // Bedrock cannot fetch URLs, and the gateway does not fetch user-supplied URLs on the caller's behalf.
+  if (/^https?:\/\//i.test(url)) throw invalid(at, 'Bedrock cannot fetch image URLs: send the image inline as a base64 data: URL (data:image/png;base64,…)');
+  const match = /^data:([^;,]+)((?:;[^;,]*)*);base64,(.*)$/s.exec(url);
+  if (!match) throw invalid(at, 'Bedrock takes images inline only, as a base64 data: URL (data:image/png;base64,…)');
+  const mediaType = (match[1] ?? '').toLowerCase();
+  const format = imageFormats.get(mediaType);
+  if (!format) throw invalid(at, `image type ${mediaType} is not supported by Bedrock: use png, jpeg, gif or webp`);
+  const bytes = (match[3] ?? '').replace(/\s+/g, '');
+  if (bytes === '' || !/^[A-Za-z0-9+/]+={0,2}$/.test(bytes)) throw invalid(at, 'the data: URL does not hold base64 image bytes');
+  return { image: { format, source: { bytes } } };
 }
 
 function toolResult(message: ChatMessage, at: string): ConverseContentBlock {
