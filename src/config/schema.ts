@@ -4,6 +4,7 @@ import { CatalogueConfigSchema } from '../catalogue/config-schema.js';
 import { CacheConfigSchema } from '../cache/config-schema.js';
 import { AccountingConfigSchema, AlertsConfigSchema } from '../accounting/config-schema.js';
 import { KeysConfigSchema } from '../keys/config-schema.js';
+import { AzureEntraSettingsSchema } from '../providers/azure-openai/config-schema.js';
 import { BudgetsConfigSchema, LimitsConfigSchema } from '../limits/config-schema.js';
 
 const Milliseconds = (defaultValue: number, description: string) =>
@@ -67,6 +68,7 @@ export const ProviderSchema = Type.Object(
     organization: Type.Optional(Type.String()),
     api_version: Type.Optional(Type.String({ minLength: 1, description: 'azure-openai: the api-version query parameter' })),
     azure_ad_token: Type.Optional(Type.String({ minLength: 1, description: 'azure-openai: Microsoft Entra ID token, sent as Authorization: Bearer (instead of api_key)' })),
+    azure_ad: Type.Optional(AzureEntraSettingsSchema),
     aws: Type.Optional(AwsSettingsSchema),
     headers: Type.Optional(Type.Record(Type.String(), Type.String())),
     models: Type.Array(ModelEntrySchema, { default: [] }),

@@ -18,6 +18,8 @@ export interface OpenAIAdapterOptions {
   forwardHeaderNames?: readonly string[];
   /** Replaces the default `Authorization: Bearer <api_key>` (Azure OpenAI authenticates with `api-key`). */
   authHeaders?: Record<string, string>;
+  /** Auth headers that change over time (a refreshed Entra ID token), asked for on every call; may throw a GatewayError. */
+  authHeaderSource?: () => Promise<Record<string, string>>;
 }
 
 export class OpenAIAdapter implements ProviderAdapter {
@@ -27,8 +29,10 @@ export class OpenAIAdapter implements ProviderAdapter {
   protected client: UpstreamClient | undefined;
   private readonly config: ProviderConfig;
   private readonly baseHeaders: Record<string, string>;
+  private readonly authHeaderSource: (() => Promise<Record<string, string>>) | undefined;
 
   constructor(options: OpenAIAdapterOptions) {
+    this.authHeaderSource = options.authHeaderSource;
     this.config = options.config;
     this.name = options.config.name;
     this.type = options.config.type;
@@ -63,7 +67,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
     const client = this.requireClient();
-    const call = await client.send(this.endpointPath('chat', options), 'POST', this.headers(options), chatBody(request, options.upstreamModel, false), options.signal);
+    const call = await client.send(this.endpointPath('chat', options), 'POST', await this.headers(options), chatBody(request, options.upstreamModel, false), options.signal);
     const text = await client.readText(call);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, text);
     const completion = parseJsonBody<ChatCompletion>(this.name, call.headers['content-type'], text, isChatCompletion);
@@ -72,7 +76,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async chatStream(request: ChatRequest, options: CallOptions): Promise<AsyncIterable<StreamChunk>> {
     const client = this.requireClient();
-    const headers = this.headers(options);
+    const headers = await this.headers(options);
     headers.accept = 'text/event-stream';
     const call = await client.send(this.endpointPath('chat', options), 'POST', headers, chatBody(request, options.upstreamModel, true), options.signal);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, await client.readText(call));
@@ -90,7 +94,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResult> {
     const client = this.requireClient();
-    const call = await client.send(this.endpointPath('embeddings', options), 'POST', this.headers(options), embeddingsBody(request, options.upstreamModel), options.signal);
+    const call = await client.send(this.endpointPath('embeddings', options), 'POST', await this.headers(options), embeddingsBody(request, options.upstreamModel), options.signal);
     const text = await client.readText(call);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, text);
     const response = parseJsonBody<EmbeddingsResponse>(this.name, call.headers['content-type'], text, isEmbeddingsResponse);
@@ -101,8 +105,9 @@ export class OpenAIAdapter implements ProviderAdapter {
     await this.client?.close();
   }
 
-  private headers(options: CallOptions): Record<string, string> {
+  private async headers(options: CallOptions): Promise<Record<string, string>> {
     const headers: Record<string, string> = { ...this.baseHeaders, 'x-request-id': options.requestId };
+    if (this.authHeaderSource) Object.assign(headers, await this.authHeaderSource());
     if (options.forwardHeaders) Object.assign(headers, options.forwardHeaders);
     return headers;
   }
