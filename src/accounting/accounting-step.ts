@@ -8,7 +8,7 @@ import { spendRecorded } from './accounting-events.js';
 import { consumedTokens, withConsumption } from './consumption.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { costOfUsage, type PriceSource } from './prices.js';
-import { estimateChat } from './request-estimate.js';
+import { estimateChat, estimateEmbeddings } from './request-estimate.js';
 import { identifyUser, sessionOf } from './request-identity.js';
 
 interface Draft {
@@ -61,7 +61,9 @@ export class Accounting {
     let tokens = 0;
     try {
       const result = await next(request);
-      tokens = result.response.usage?.prompt_tokens ?? 0;
+      // An upstream that reports no usage (some OpenAI-compatible servers) is charged the gateway's count, as the
+      // rate-limit and budget steps are: never $0 for work that was done.
+      tokens = result.response.usage?.prompt_tokens ?? estimateEmbeddings(context, request, this.prices).tokens;
       return result;
     } finally {
       this.close(draft, tokens, 0, 0);
@@ -80,7 +82,8 @@ export class Accounting {
 
   private close(draft: Draft, promptTokens: number, completionTokens: number, cachedTokens: number): void {
     const record = draft.context.record;
-    const price = (record.model ? this.prices.priceOf(record.model) : undefined) ?? this.prices.priceOf(draft.requestedModel);
+    // The deployment that served sets the price (a fallback may cost more or less than the model asked for).
+    const price = (record.upstreamModel ? this.prices.priceOf(record.upstreamModel) : undefined) ?? (record.model ? this.prices.priceOf(record.model) : undefined) ?? this.prices.priceOf(draft.requestedModel);
     draft.promptTokens = promptTokens;
     draft.completionTokens = completionTokens;
     draft.cachedTokens = cachedTokens;

@@ -29,6 +29,7 @@ import { RedisBudgetStore } from '../limits/redis-budget-store.js';
 import { RedisLimiter } from '../limits/redis-limiter.js';
 import { SharedBackendGuard } from '../limits/shared-backend-guard.js';
 import type { ChatStep, EmbeddingsStep } from '../pipeline/context.js';
+import { routePrices } from '../routing/route-prices.js';
 import { createPostgresPool } from '../store/postgres.js';
 import { createRedis } from '../store/redis.js';
 import { openSqlite, releaseSqlite, type SqliteDatabase } from '../store/sqlite.js';
@@ -126,7 +127,9 @@ export class CostControl {
       });
     }
 
-    this.prices = new PriceTable(config.accounting.prices, [cataloguePrices(catalogueFor(config))]);
+    const upstreamPrices = new PriceTable(config.accounting.prices, [cataloguePrices(catalogueFor(config))]);
+    // A public name with no price of its own (an alias, a route) costs what its dearest deployment costs.
+    this.prices = new PriceTable({}, [upstreamPrices, routePrices(config, upstreamPrices)]);
     this.guard = new SharedBackendGuard({
       mode: config.limits.on_redis_failure,
       decideWithinMs: config.limits.decide_within_ms,

@@ -74,7 +74,8 @@ export function budgetEmbeddingsStep(policy: BudgetPolicy, prices: PriceSource):
   };
 }
 
-/** The price of the model that really served the request (a fallback may differ from the one asked for). */
+/** The price of the deployment that really served the request (a fallback may differ from the one asked for). */
 export function priceFor(prices: PriceSource, context: PipelineContext, requestedModel: string) {
-  return (context.record.model ? prices.priceOf(context.record.model) : undefined) ?? prices.priceOf(requestedModel);
+  const { upstreamModel, model } = context.record;
+  return (upstreamModel ? prices.priceOf(upstreamModel) : undefined) ?? (model ? prices.priceOf(model) : undefined) ?? prices.priceOf(requestedModel);
 }

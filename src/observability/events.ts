@@ -15,6 +15,8 @@ export interface RequestRecord {
   /** Bounded metric label for the model (configured names, or `other`). */
   modelLabel?: string;
   provider?: string;
+  /** Model name sent to the upstream that served (or last tried): what the request is priced by. */
+  upstreamModel?: string;
   stream: boolean;
   status: number;
   /** Milliseconds from arrival to the first streamed byte sent to the client. */

@@ -196,6 +196,7 @@ export class FallbackExecutor {
           const role: AttemptEvent['role'] = !isRetry ? 'first' : tried.has(id) ? 'retry' : 'fallback';
           tried.add(id);
           context.record.provider = candidate.provider.name;
+          context.record.upstreamModel = candidate.upstreamModel;
           context.record.model = route.model;
           const started = clock.now();
           try {
