@@ -1,20 +1,30 @@
 // Reliability metrics (attempts by role and outcome, breaker state per deployment), fed by the executor's events.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import type { AttemptEvent, BreakerEvent } from './events.js';
+import { CounterFamily, type CounterCell } from './fast-metrics.js';
 
 const breakerValue: Record<string, number> = { closed: 0, 'half-open': 1, open: 2 };
 /** Pass-through models are named by clients: past this many distinct names, new ones are counted as `other`. */
 const maxModelLabels = 200;
 
 export class ReliabilityMetrics {
-  private readonly attempts: Counter<'provider' | 'model' | 'role' | 'outcome'>;
+  private readonly attempts: CounterFamily;
+  /** Attempt series by provider, model, role and outcome, kept once looked up. */
+  private readonly attemptCells = new Map<string, CounterCell>();
   private readonly breakerState: Gauge<'deployment'>;
   private readonly models = new Set<string>();
   private readonly onAttempt = (message: unknown) => {
     const event = message as AttemptEvent;
     if (event.gatewayId !== this.gatewayId) return;
-    this.attempts.inc({ provider: event.provider, model: this.modelLabel(event.model), role: event.role, outcome: event.outcome });
+    const key = `${event.provider}\u0000${event.model}\u0000${event.role}\u0000${event.outcome}`;
+    let cell = this.attemptCells.get(key);
+    if (!cell) {
+      cell = this.attempts.cell(event.provider, this.modelLabel(event.model), event.role, event.outcome);
+      // Past the model-label bound, names counted as `other` are not remembered one by one.
+      if (this.attemptCells.size < maxModelLabels * 16) this.attemptCells.set(key, cell);
+    }
+    cell.value++;
   };
   private readonly onBreaker = (message: unknown) => {
     const event = message as BreakerEvent;
@@ -27,7 +37,7 @@ export class ReliabilityMetrics {
     private readonly gatewayId: number,
   ) {
     const registers = [registry];
-    this.attempts = new Counter({
+    this.attempts = new CounterFamily({
       name: 'breakwater_upstream_attempts_total',
       help: 'Upstream attempts by role (first, retry of the same deployment, fallback to another) and outcome',
       labelNames: ['provider', 'model', 'role', 'outcome'],
