@@ -6,6 +6,14 @@ import type { Clock } from './memory-limiter.js';
 
 export type FailureMode = 'open' | 'closed';
 
+/** Starts a one-shot timer and returns its cancel function (tests drive it on fake time). */
+export type Scheduler = (callback: () => void, ms: number) => () => void;
+
+const realTimers: Scheduler = (callback, ms) => {
+  const timer = setTimeout(callback, ms);
+  return () => clearTimeout(timer);
+};
+
 export interface GuardOptions {
   mode: FailureMode;
   /** Longest a call may wait for the shared backend before the failure mode decides (ms). */
@@ -14,6 +22,8 @@ export interface GuardOptions {
   probeIntervalMs: number;
   gatewayId: number;
   clock?: Clock;
+  /** The `decideWithinMs` timer (default: setTimeout). */
+  schedule?: Scheduler;
   /** Told when the shared backend becomes unreachable or comes back (for the log). */
   onChange?: (degraded: boolean, error: unknown) => void;
 }
@@ -22,9 +32,11 @@ export class SharedBackendGuard {
   private unhealthyUntil = 0;
   private degraded = false;
   private readonly clock: Clock;
+  private readonly schedule: Scheduler;
 
   constructor(private readonly options: GuardOptions) {
     this.clock = options.clock ?? Date.now;
+    this.schedule = options.schedule ?? realTimers;
   }
 
   /** True while the shared backend is considered unreachable. */
@@ -56,14 +68,14 @@ export class SharedBackendGuard {
   }
 
   private withDeadline<T>(work: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       // Timers run before I/O in each loop turn: after a busy stretch the deadline could fire although the answer is
       // already waiting in the socket. Deciding in the check phase (after I/O) gives that answer its chance first.
-      timer = setTimeout(() => setImmediate(() => reject(new Error(`the shared limit backend did not answer within ${this.options.decideWithinMs} ms`))), this.options.decideWithinMs);
+      cancel = this.schedule(() => setImmediate(() => reject(new Error(`the shared limit backend did not answer within ${this.options.decideWithinMs} ms`))), this.options.decideWithinMs);
     });
     // A late answer is dropped; its effect (units taken) is bounded by one request and expires with the bucket.
     work.catch(() => undefined);
-    return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+    return Promise.race([work, deadline]).finally(() => cancel?.());
   }
 }
