@@ -44,6 +44,7 @@ import { cataloguePrices, PriceTable } from './prices.js';
 import type { SpendLedger } from './spend-ledger.js';
 import { SpoolFile } from './spool-file.js';
 import { SqliteLedger } from './sqlite-ledger.js';
+import { ThreadedSqliteLedger } from './sqlite-ledger-thread.js';
 import { WebhookDelivery } from './webhook-delivery.js';
 
 export interface CostControlOptions {
@@ -114,7 +115,14 @@ export class CostControl {
 
     if (config.accounting.ledger.enabled) {
       const ledgerSettings = config.accounting.ledger;
-      this.ledger = ledgerOnPostgres && this.postgres ? new PostgresLedger(this.postgres, false) : new LazySqliteLedger(sqlite);
+      const sqlitePath = config.stores.sqlite.path;
+      // SQLite ledger statements run in a worker thread (started on first use), off the event loop; `:memory:` cannot be shared with one.
+      this.ledger =
+        ledgerOnPostgres && this.postgres
+          ? new PostgresLedger(this.postgres, false)
+          : sqlitePath === ':memory:'
+            ? new LazySqliteLedger(sqlite)
+            : new ThreadedSqliteLedger(sqlitePath, { onError: (message, error) => logger.error({ err: error }, message) });
       this.writer = new LedgerWriter(this.ledger, new SpoolFile(ledgerSettings.spool_path ?? join(stateDirectory, 'spend-spool.jsonl')), {
         batchSize: ledgerSettings.batch_size,
         flushIntervalMs: ledgerSettings.flush_interval_ms,
@@ -202,6 +210,7 @@ export class CostControl {
     clearInterval(this.anomalyTimer);
     this.accounting.dispose();
     await this.writer?.close();
+    await this.ledger?.close();
     await this.webhook?.settle();
     await this.keys?.close();
     await this.limiter.close();

@@ -1,4 +1,5 @@
-// The spend ledger in the embedded SQLite file: batches insert in one transaction.
+// The spend ledger in the embedded SQLite file: batches insert in one transaction. The gateway runs it inside its
+// worker thread (sqlite-ledger-worker.ts); the CLI's report and in-memory databases use it directly.
 import type { Statement } from 'better-sqlite3';
 import { releaseSqlite, type SqliteDatabase } from '../store/sqlite.js';
 import { defaultReportLimit, groupColumns, scopeColumns, type Grouping, type SpendLedger, type SpendRecord, type SpendRow, type SpendScope, type TimeRange } from './spend-ledger.js';

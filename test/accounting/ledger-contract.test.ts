@@ -1,19 +1,34 @@
-// One contract suite for the spend ledger: SQLite and PostgreSQL (real server on this machine).
+// One contract suite for the spend ledger: SQLite (on the event loop, and in its worker thread) and PostgreSQL (real
+// server on this machine).
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PostgresLedger } from '../../src/accounting/postgres-ledger.js';
 import type { SpendLedger, SpendRecord } from '../../src/accounting/spend-ledger.js';
 import { SqliteLedger } from '../../src/accounting/sqlite-ledger.js';
+import { ThreadedSqliteLedger } from '../../src/accounting/sqlite-ledger-thread.js';
 import { openSqlite } from '../../src/store/sqlite.js';
 import { createTestSchema, type TestSchema } from './postgres-for-tests.js';
 
 const schemas: TestSchema[] = [];
+const directories: string[] = [];
 after(async () => {
   for (const schema of schemas) await schema.drop();
+  for (const directory of directories) await rm(directory, { recursive: true, force: true });
 });
 
 const backends: Array<{ name: string; make: () => Promise<SpendLedger | undefined> }> = [
   { name: 'sqlite', make: async () => new SqliteLedger(openSqlite(':memory:')) },
+  {
+    name: 'sqlite (worker thread)',
+    make: async () => {
+      const directory = await mkdtemp(join(tmpdir(), 'bw-ledger-thread-'));
+      directories.push(directory);
+      return new ThreadedSqliteLedger(join(directory, 'ledger.db'));
+    },
+  },
   {
     name: 'postgres',
     make: async () => {
