@@ -1,6 +1,7 @@
 // Prometheus metrics for keys, limits, budgets and spend, registered on the gateway's registry and fed by events.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { CounterFamily, type CounterCell } from '../observability/fast-metrics.js';
 import type { BudgetLeasesExpiredEvent } from '../limits/budget-events.js';
 import type { BudgetRejectedEvent, LimiterStateEvent, RateLimitedEvent } from '../limits/limit-events.js';
 import type { AlertDeliveryEvent, AlertEvent, LedgerEvent, SpendRecordedEvent } from './accounting-events.js';
@@ -11,7 +12,9 @@ export class CostMetrics {
   private readonly budgetLeasesExpired: Counter;
   private readonly limiterFailures: Counter;
   private readonly limiterDegraded: Gauge<'mode'>;
-  private readonly spend: Counter<'model' | 'provider'>;
+  /** Once per request: a cached series (fast-metrics) rather than a prom-client label lookup. */
+  private readonly spend: CounterFamily;
+  private readonly spendCells = new Map<string, CounterCell>();
   private readonly alerts: Counter<'kind' | 'scope' | 'threshold'>;
   private readonly deliveries: Counter<'channel' | 'outcome'>;
   private readonly ledgerRecords: Counter<'outcome'>;
@@ -33,7 +36,7 @@ export class CostMetrics {
       labelNames: ['mode'],
       registers,
     });
-    this.spend = new Counter({ name: 'breakwater_spend_usd_total', help: 'Cost of served requests in USD, by model and provider', labelNames: ['model', 'provider'], registers });
+    this.spend = new CounterFamily({ name: 'breakwater_spend_usd_total', help: 'Cost of served requests in USD, by model and provider', labelNames: ['model', 'provider'], registers });
     this.alerts = new Counter({ name: 'breakwater_alerts_total', help: 'Spend alerts raised (budget thresholds, cost anomalies)', labelNames: ['kind', 'scope', 'threshold'], registers });
     this.deliveries = new Counter({ name: 'breakwater_alert_deliveries_total', help: 'Alert deliveries by channel (log, webhook) and outcome (delivered, retried, dead-lettered)', labelNames: ['channel', 'outcome'], registers });
     this.ledgerRecords = new Counter({ name: 'breakwater_ledger_records_total', help: 'Spend records by outcome: written to the store, retried, spooled locally, replayed', labelNames: ['outcome'], registers });
@@ -50,7 +53,7 @@ export class CostMetrics {
             this.limiterDegraded.set({ mode: event.mode }, event.degraded ? 1 : 0);
           }),
       ],
-      ['breakwater:accounting:spend', (message) => this.mine<SpendRecordedEvent>(message, (event) => this.spend.inc({ model: event.model, provider: event.provider }, event.costUsd))],
+      ['breakwater:accounting:spend', (message) => this.mine<SpendRecordedEvent>(message, (event) => (this.spendCell(event.model, event.provider).value += event.costUsd))],
       ['breakwater:accounting:alert', (message) => this.mine<AlertEvent>(message, (event) => this.alerts.inc({ kind: event.kind, scope: event.scope, threshold: String(event.threshold) }))],
       ['breakwater:accounting:alert-delivery', (message) => this.mine<AlertDeliveryEvent>(message, (event) => this.deliveries.inc({ channel: event.channel, outcome: event.outcome }))],
       [
@@ -64,6 +67,16 @@ export class CostMetrics {
       ],
     ];
     for (const [name, handler] of this.handlers) subscribe(name, handler);
+  }
+
+  private spendCell(model: string, provider: string): CounterCell {
+    const key = `${model}\u0000${provider}`;
+    let cell = this.spendCells.get(key);
+    if (!cell) {
+      cell = this.spend.cell(model, provider);
+      this.spendCells.set(key, cell);
+    }
+    return cell;
   }
 
   close(): void {
