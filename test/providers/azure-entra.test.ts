@@ -2,6 +2,7 @@
 // the token is fetched once, cached, replaced before it expires (fake clock), concurrent refreshes share one request,
 // and a refused or unreachable token service is an upstream auth error naming the cause.
 import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, test } from 'node:test';
@@ -10,6 +11,7 @@ import type { ProviderConfig } from '../../src/config/schema.js';
 import { GatewayError } from '../../src/core/errors.js';
 import { AzureOpenAIAdapter } from '../../src/providers/azure-openai/index.js';
 import { validateAuthorityHost } from '../../src/providers/azure-openai/entra-token.js';
+import type { CredentialRefreshEvent } from '../../src/providers/provider-events.js';
 import { FakeClock } from '../../src/reliability/clock.js';
 import { callOptions, loadFixture } from './conformance-support.js';
 
@@ -233,4 +235,26 @@ test('start-up refuses incomplete or ambiguous Entra settings, naming the field'
   assert.throws(make({}, environment, { api_key: 'k' }), /either azure_ad .* or api_key/);
   // The default authority is Azure's public cloud over https: valid without any setting.
   assert.doesNotThrow(make({}, environment));
+});
+
+test('each fetch or failed refresh is published on breakwater:providers:credential-refresh, without the token', async () => {
+  const events: CredentialRefreshEvent[] = [];
+  const listener = (message: unknown) => events.push(message as CredentialRefreshEvent);
+  subscribe('breakwater:providers:credential-refresh', listener);
+  const clock = new FakeClock();
+  const azure = adapter(clock);
+  try {
+    await azure.chat(hello, callOptions('prod-gpt4o'));
+    await azure.chat(hello, callOptions('prod-gpt4o'));
+    tokenBehaviour = 'invalid_client';
+    clock.advance(3_600_000);
+    await assert.rejects(azure.chat(hello, callOptions('prod-gpt4o')));
+    assert.deepEqual(events, [
+      { provider: 'azure', kind: 'entra-client-credentials', outcome: 'success', expiresInSeconds: 3599 },
+      { provider: 'azure', kind: 'entra-client-credentials', outcome: 'failure', reason: 'HTTP 401 invalid_client' },
+    ]);
+  } finally {
+    unsubscribe('breakwater:providers:credential-refresh', listener);
+    await azure.close();
+  }
 });

@@ -5,6 +5,7 @@ import { ConfigError } from '../../config/config-error.js';
 import type { ProviderConfig } from '../../config/schema.js';
 import { GatewayError } from '../../core/errors.js';
 import { systemClock, type Clock } from '../../reliability/clock.js';
+import { credentialRefresh, type CredentialRefreshEvent } from '../provider-events.js';
 import type { AzureEntraSettings } from './config-schema.js';
 
 export const defaultAuthorityHost = 'https://login.microsoftonline.com';
@@ -117,22 +118,28 @@ export class EntraTokenSource {
       status = response.statusCode;
       text = await response.body.text();
     } catch (error) {
-      throw this.failure(`the token service could not be reached (${error instanceof Error ? error.message : String(error)})`);
+      throw this.failure(`the token service could not be reached (${error instanceof Error ? error.message : String(error)})`, 'unreachable');
     }
     const body = parseObject(text);
     if (status !== 200) {
       // Entra answers {error, error_description: "AADSTS7000215: Invalid client secret provided…"}; the description never holds the secret.
       const reason = [body?.error, body?.error_description].filter((part): part is string => typeof part === 'string').join(': ');
-      throw this.failure(`the token service answered HTTP ${status}${reason ? ` (${reason.split('\n')[0]?.slice(0, 300) ?? ''})` : ''}`);
+      throw this.failure(`the token service answered HTTP ${status}${reason ? ` (${reason.split('\n')[0]?.slice(0, 300) ?? ''})` : ''}`, `HTTP ${status}${typeof body?.error === 'string' ? ` ${body.error}` : ''}`);
     }
     const accessToken = body?.access_token;
     const expiresIn = Number(body?.expires_in);
-    if (typeof accessToken !== 'string' || accessToken === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) throw this.failure('the token service sent an answer without access_token and expires_in');
+    if (typeof accessToken !== 'string' || accessToken === '' || !Number.isFinite(expiresIn) || expiresIn <= 0) throw this.failure('the token service sent an answer without access_token and expires_in', 'bad answer');
     this.cached = { value: accessToken, expiresAt: this.clock.now() + Math.max(minimumLifetimeMs, expiresIn * 1000) };
+    this.publish({ outcome: 'success', expiresInSeconds: expiresIn });
     return accessToken;
   }
 
-  private failure(detail: string): GatewayError {
+  private publish(event: Omit<CredentialRefreshEvent, 'provider' | 'kind'>): void {
+    if (credentialRefresh.hasSubscribers) credentialRefresh.publish({ provider: this.provider, kind: 'entra-client-credentials', ...event } satisfies CredentialRefreshEvent);
+  }
+
+  private failure(detail: string, reason: string): GatewayError {
+    this.publish({ outcome: 'failure', reason });
     return new GatewayError('BW_ERR_UPSTREAM_AUTH', `upstream ${this.provider}: could not get a Microsoft Entra ID token: ${detail}`, { provider: this.provider, upstreamKind: 'auth' });
   }
 }
