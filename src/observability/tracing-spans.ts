@@ -1,34 +1,38 @@
 // Builds spans by subscribing to diagnostics channels: a server span per API request (breakwater:request:*) and a
-// client span per upstream attempt (undici:request:*), with the W3C `traceparent` injected into the upstream request.
+// client span per upstream attempt (breakwater:upstream:request:*, published by the upstream HTTP client), with the
+// W3C `traceparent` handed to that client to send upstream.
 // Nothing on the request path imports this; with tracing off it is never loaded into a subscription.
 // Correlation without AsyncLocalStorage (on Node 20 it installs promise hooks that slow every promise): the
 // incoming request's headers are the ones Node announced just before the gateway's synchronous onRequest hook, and
 // an upstream request belongs to the API request whose id it carries in `x-request-id` (every adapter sends it).
 // Cost (profiled, see bench/RESULTS.md): sampling is decided once when a request starts and a request not sampled is
 // never looked at again (unless it continues a caller's trace, which is then passed upstream unchanged); a sampled
-// request keeps a few plain fields and its spans are made once, when they end, as finished spans handed straight
-// to the span processor, instead of driving the SDK's live spans event by event.
+// request keeps a few plain fields and its spans are written once, when they end, attribute by attribute into the
+// span sink (straight into the OTLP batch buffer by default). undici's own diagnostics channels are not used: with
+// a subscriber undici builds its messages for every request of the process.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { SpanKind, SpanStatusCode, TraceFlags, type Attributes, type SpanContext, type SpanStatus } from '@opentelemetry/api';
+import { SpanKind, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { TraceState, parseTraceParent } from '@opentelemetry/core';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
-import { FinishedSpan, type SpanOrigin } from './tracing-finished-span.js';
-import { rememberTraceId } from './tracing-ids.js';
+import { rememberTrace, traceOf } from './tracing-ids.js';
 import { newSpanId, newTraceId } from './tracing-random-ids.js';
 import type { SampleDecider } from './tracing-sampler.js';
+import type { SpanSink } from './tracing-span-sink.js';
 
-/** The part of undici's Request object the channels hand us that we use. */
-interface UndiciRequest {
-  origin?: unknown;
-  /** Flat name/value list as undici keeps it. */
-  headers?: unknown;
+/** `breakwater:upstream:request:*`, published by src/providers/http-client.ts (the fields we use). */
+interface UpstreamRequestNotice {
+  requestId: string | undefined;
   method: string;
+  origin: string;
   path: string;
-  body?: unknown;
-  addHeader(name: string, value: string): unknown;
+  body: string | undefined;
+  statusCode?: number;
+  error?: unknown;
+  traceparent?: string;
+  tracestate?: string;
+  context?: unknown;
 }
 
 /** `breakwater:upstream:attempt`, published by the reliability executor when an attempt ends (fields we read). */
@@ -45,38 +49,36 @@ interface AttemptNotice {
 
 /** One upstream attempt of a sampled request, until its span is made. */
 interface AttemptTrace {
-  spanId: string;
+  context: SpanContext;
   /** Epoch milliseconds. */
   startMs: number;
-  method: string;
-  origin: string;
-  /** Without the query string: some providers put keys there. */
-  path: string;
-  /** The upstream request body, read for the model only if no attempt event names it. */
-  body: unknown;
-  status?: number;
-  /** Epoch milliseconds when undici finished the exchange; the span ends then (or at the request's end, see below). */
-  finishedAtMs?: number;
+  notice: UpstreamRequestNotice;
+  /** Epoch milliseconds when the exchange was over; the span ends then (or at the request's end, see below). */
+  finishedAtMs: number | undefined;
   ended: boolean;
   /** An attempt event has named its provider, model and outcome. */
   described: boolean;
   failed: boolean;
-  provider?: string;
-  model?: string;
-  attempt?: number;
-  role?: string;
-  errorType?: string;
+  provider: string | undefined;
+  model: string | undefined;
+  attempt: number | undefined;
+  role: string | undefined;
+  errorType: string | undefined;
 }
 
 /** An API request being traced: sampled (spans made at the end), or continuing a caller's unsampled trace. */
 interface RequestTrace {
+  /** Read by the request log line (tracing-ids.ts). */
+  traceId: string;
   sampled: boolean;
   record: RequestRecord;
   /** The server span's context (sampled), or the caller's (not sampled: passed upstream as it came). */
   context: SpanContext;
   /** The caller's span, when the request continued a trace. */
   parent: SpanContext | undefined;
-  attempts: AttemptTrace[];
+  /** Serialised once for every upstream request. */
+  traceState: string | undefined;
+  attempts: AttemptTrace[] | undefined;
   ended: boolean;
 }
 
@@ -84,13 +86,6 @@ interface IncomingRequest {
   method?: string;
   headers: IncomingHttpHeaders;
 }
-
-// The builder's state rides on the record (a symbol key: invisible to everything else), found again at its end.
-const traceField = Symbol('breakwater.requestTrace');
-type TracedRecord = RequestRecord & { [traceField]?: RequestTrace };
-
-const unset: SpanStatus = Object.freeze({ code: SpanStatusCode.UNSET });
-const error: SpanStatus = Object.freeze({ code: SpanStatusCode.ERROR });
 
 /** Epoch milliseconds for a performance.now() reading. */
 function epoch(performanceMs: number): number {
@@ -106,19 +101,6 @@ export function modelInBody(body: unknown): string | undefined {
   if (typeof body !== 'string') return undefined;
   const match = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/.exec(body);
   return match?.[1];
-}
-
-/** `x-request-id` from undici's flat header list; adapters add it last and in lower case, so look from the end. */
-function requestIdHeader(headers: unknown): string | undefined {
-  if (!Array.isArray(headers)) return undefined;
-  for (let index = headers.length - 2; index >= 0; index -= 2) {
-    const key: unknown = headers[index];
-    if (typeof key === 'string' && key.length === 12 && (key === 'x-request-id' || key.toLowerCase() === 'x-request-id')) {
-      const value: unknown = headers[index + 1];
-      return typeof value === 'string' ? value : undefined;
-    }
-  }
-  return undefined;
 }
 
 function operationOf(path: string): string {
@@ -140,7 +122,6 @@ interface ServerAddress {
 const maxRememberedOrigins = 256;
 
 export class SpanBuilder {
-  private readonly attempts = new WeakMap<object, AttemptTrace>();
   /** Open API requests by request id: what an upstream request's `x-request-id` names. Emptied at request end. */
   private readonly open = new Map<string, RequestTrace>();
   private readonly servers = new Map<string, ServerAddress>();
@@ -149,8 +130,7 @@ export class SpanBuilder {
   private readonly subscriptions: Array<[string, (message: unknown) => void]>;
 
   constructor(
-    private readonly processor: SpanProcessor,
-    private readonly origin: SpanOrigin,
+    private readonly sink: SpanSink,
     private readonly sampled: SampleDecider,
   ) {
     this.subscriptions = [
@@ -159,10 +139,8 @@ export class SpanBuilder {
       ['breakwater:request:end', (message) => this.onRequestEnd(message as RequestRecord)],
       ['breakwater:upstream:attempt', (message) => this.onAttemptNotice(message as AttemptNotice)],
       ['breakwater:upstream:error', (message) => this.onUpstreamError(message as UpstreamErrorEvent)],
-      ['undici:request:create', (message) => this.onUpstreamCreate((message as { request: UndiciRequest }).request)],
-      ['undici:request:headers', (message) => this.onUpstreamHeaders(message as { request: object; response: { statusCode: number } })],
-      ['undici:request:trailers', (message) => this.onUpstreamDone((message as { request: object }).request)],
-      ['undici:request:error', (message) => this.onUpstreamTransportError(message as { request: object; error: unknown })],
+      ['breakwater:upstream:request:start', (message) => this.onUpstreamStart(message as UpstreamRequestNotice)],
+      ['breakwater:upstream:request:end', (message) => this.onUpstreamEnd(message as UpstreamRequestNotice)],
     ];
     for (const [name, handler] of this.subscriptions) subscribe(name, handler);
   }
@@ -194,67 +172,61 @@ export class SpanBuilder {
   private onRequestStart(record: RequestRecord): void {
     const parent = this.callerOf(record);
     const traceId = parent?.traceId ?? newTraceId();
+    const traceState = parent?.traceState?.serialize() || undefined;
     let state: RequestTrace;
     if (this.sampled(traceId, parent?.traceFlags)) {
-      const context: SpanContext = { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED, ...(parent?.traceState ? { traceState: parent.traceState } : {}) };
-      state = { sampled: true, record, context, parent, attempts: [], ended: false };
+      const context: SpanContext =
+        parent?.traceState === undefined
+          ? { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }
+          : { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED, traceState: parent.traceState };
+      state = { traceId, sampled: true, record, context, parent, traceState, attempts: undefined, ended: false };
     } else if (parent) {
       // Not recorded here, but the caller's trace goes on upstream with its decision intact.
-      state = { sampled: false, record, context: parent, parent, attempts: [], ended: false };
+      state = { traceId, sampled: false, record, context: parent, parent, traceState, attempts: undefined, ended: false };
     } else {
       return; // not sampled and no trace to continue: nothing else is done for this request
     }
-    (record as TracedRecord)[traceField] = state;
-    rememberTraceId(record, traceId);
+    rememberTrace(record, state);
     this.open.set(record.requestId, state);
   }
 
   private onRequestEnd(record: RequestRecord): void {
-    const state = (record as TracedRecord)[traceField];
+    const state = traceOf(record) as RequestTrace | undefined;
     if (!state || state.ended) return;
     state.ended = true;
     if (this.open.get(record.requestId) === state) this.open.delete(record.requestId);
     if (!state.sampled) return;
     const endMs = record.durationMs === undefined ? now() : epoch(record.startedAt + record.durationMs);
-    // The attempt that served the response is kept open until now so it can carry the usage the response reported.
-    let served: AttemptTrace | undefined;
-    for (let index = state.attempts.length - 1; index >= 0; index--) {
-      const attempt = state.attempts[index] as AttemptTrace;
-      if (!attempt.failed && attempt.status !== undefined && attempt.status < 400) {
-        served = attempt;
-        break;
+    const attempts = state.attempts;
+    if (attempts !== undefined) {
+      // The attempt that served the response is kept open until now so it can carry the usage the response reported.
+      let served: AttemptTrace | undefined;
+      for (let index = attempts.length - 1; index >= 0; index--) {
+        const attempt = attempts[index] as AttemptTrace;
+        const status = attempt.notice.statusCode;
+        if (!attempt.failed && status !== undefined && status < 400) {
+          served = attempt;
+          break;
+        }
+      }
+      for (const attempt of attempts) {
+        if (!attempt.ended) this.endAttempt(state, attempt, attempt.finishedAtMs ?? now(), attempt === served ? record : undefined);
       }
     }
-    for (const attempt of state.attempts) {
-      if (!attempt.ended) this.endAttempt(state, attempt, attempt.finishedAtMs ?? now(), attempt === served ? record : undefined);
-    }
-    const attributes: Attributes = {
-      'http.request.method': record.method,
-      'http.route': record.route,
-      'breakwater.request_id': record.requestId,
-      'http.response.status_code': record.status,
-    };
-    if (record.model) attributes['gen_ai.request.model'] = record.model;
-    if (record.provider) attributes['gen_ai.provider.name'] = record.provider;
-    if (record.promptTokens !== undefined) attributes['gen_ai.usage.input_tokens'] = record.promptTokens;
-    if (record.completionTokens !== undefined) attributes['gen_ai.usage.output_tokens'] = record.completionTokens;
-    if (record.timeToFirstTokenMs !== undefined) attributes['breakwater.time_to_first_token_ms'] = record.timeToFirstTokenMs;
-    if (record.errorCode) attributes['error.type'] = record.errorCode;
-    if (record.clientClosed) attributes['breakwater.client_closed'] = true;
-    const span = new FinishedSpan(
-      {
-        name: `${record.method} ${record.route}`,
-        kind: SpanKind.SERVER,
-        context: state.context,
-        parent: state.parent,
-        startMs: epoch(record.startedAt),
-        endMs,
-        status: record.status >= 500 ? error : unset,
-        attributes,
-      },
-      this.origin,
-    );
-    this.processor.onEnd(span);
+    const sink = this.sink;
+    sink.begin(`${record.method} ${record.route}`, SpanKind.SERVER, state.context, state.parent, epoch(record.startedAt), endMs, record.status >= 500);
+    sink.string('http.request.method', record.method);
+    sink.string('http.route', record.route);
+    sink.string('breakwater.request_id', record.requestId);
+    sink.number('http.response.status_code', record.status);
+    if (record.model) sink.string('gen_ai.request.model', record.model);
+    if (record.provider) sink.string('gen_ai.provider.name', record.provider);
+    if (record.promptTokens !== undefined) sink.number('gen_ai.usage.input_tokens', record.promptTokens);
+    if (record.completionTokens !== undefined) sink.number('gen_ai.usage.output_tokens', record.completionTokens);
+    if (record.timeToFirstTokenMs !== undefined) sink.number('breakwater.time_to_first_token_ms', record.timeToFirstTokenMs);
+    if (record.errorCode) sink.string('error.type', record.errorCode);
+    if (record.clientClosed) sink.value('breakwater.client_closed', true);
+    sink.end();
   }
 
   private openRequest(gatewayId: number, requestId: string): RequestTrace | undefined {
@@ -264,9 +236,15 @@ export class SpanBuilder {
 
   private onAttemptNotice(notice: AttemptNotice): void {
     const state = this.openRequest(notice.gatewayId, notice.requestId);
-    if (!state) return;
+    if (!state || state.attempts === undefined) return;
     // Attempts of one request run one after another, so the oldest undescribed one is the attempt this event ends.
-    const attempt = state.attempts.find((candidate) => !candidate.described);
+    let attempt: AttemptTrace | undefined;
+    for (const candidate of state.attempts) {
+      if (!candidate.described) {
+        attempt = candidate;
+        break;
+      }
+    }
     if (!attempt) return;
     attempt.described = true;
     attempt.provider = notice.provider;
@@ -283,7 +261,7 @@ export class SpanBuilder {
 
   private onUpstreamError(event: UpstreamErrorEvent): void {
     const state = this.openRequest(event.gatewayId, event.requestId);
-    const attempt = state?.attempts.at(-1);
+    const attempt = state?.attempts?.at(-1);
     if (!state || !attempt) return;
     attempt.failed = true;
     attempt.errorType ??= event.kind;
@@ -291,59 +269,49 @@ export class SpanBuilder {
     if (!attempt.ended) this.endAttempt(state, attempt, attempt.finishedAtMs ?? now());
   }
 
-  private onUpstreamCreate(request: UndiciRequest): void {
-    // Only calls made for an open API request; test clients and other HTTP in the process are not upstream attempts.
-    if (this.open.size === 0) return;
-    const requestId = requestIdHeader(request.headers);
+  private onUpstreamStart(notice: UpstreamRequestNotice): void {
+    // Only calls made for an open API request (the id the adapter sends); anything else is not an attempt of ours.
+    const requestId = notice.requestId;
     const state = requestId === undefined ? undefined : this.open.get(requestId);
     if (!state || state.ended) return;
-    const traceState = state.context.traceState?.serialize();
+    if (state.traceState !== undefined) notice.tracestate = state.traceState;
     if (!state.sampled) {
-      request.addHeader('traceparent', traceparentOf(state.context));
-      if (traceState) request.addHeader('tracestate', traceState);
+      notice.traceparent = traceparentOf(state.context);
       return;
     }
-    const origin = typeof request.origin === 'string' ? request.origin : String(request.origin ?? '');
-    const query = request.path.indexOf('?');
+    const context: SpanContext = { traceId: state.context.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
     const attempt: AttemptTrace = {
-      spanId: newSpanId(),
+      context,
       startMs: now(),
-      method: request.method,
-      origin,
-      path: query === -1 ? request.path : request.path.slice(0, query),
-      body: request.body,
+      notice,
+      finishedAtMs: undefined,
       ended: false,
       described: false,
       failed: false,
+      provider: undefined,
+      model: undefined,
+      attempt: undefined,
+      role: undefined,
+      errorType: undefined,
     };
-    request.addHeader('traceparent', `00-${state.context.traceId}-${attempt.spanId}-01`);
-    if (traceState) request.addHeader('tracestate', traceState);
-    this.attempts.set(request, attempt);
-    state.attempts.push(attempt);
+    notice.traceparent = `00-${context.traceId}-${context.spanId}-01`;
+    notice.context = attempt;
+    if (state.attempts === undefined) state.attempts = [attempt];
+    else state.attempts.push(attempt);
   }
 
-  private onUpstreamHeaders(message: { request: object; response: { statusCode: number } }): void {
-    const attempt = this.attempts.get(message.request);
-    if (!attempt) return;
-    attempt.status = message.response.statusCode;
-    if (attempt.status >= 400) attempt.failed = true;
-  }
-
-  private onUpstreamDone(request: object): void {
-    const attempt = this.attempts.get(request);
-    if (!attempt) return;
+  private onUpstreamEnd(notice: UpstreamRequestNotice): void {
+    const attempt = notice.context as AttemptTrace | undefined;
+    if (attempt === undefined || attempt.ended || attempt.notice !== notice) return;
     attempt.finishedAtMs = now();
+    if (notice.statusCode !== undefined && notice.statusCode >= 400) attempt.failed = true;
+    if (notice.error !== undefined) {
+      attempt.failed = true;
+      const code = (notice.error as { code?: unknown } | null)?.code;
+      attempt.errorType ??= typeof code === 'string' ? code : ((notice.error as Error | null)?.name ?? 'Error');
+    }
     // A failed exchange ends once an attempt event has described it (or at the request's end); a served one waits
     // for the request's end to carry its usage.
-  }
-
-  private onUpstreamTransportError(message: { request: object; error: unknown }): void {
-    const attempt = this.attempts.get(message.request);
-    if (!attempt || attempt.ended) return;
-    attempt.failed = true;
-    const code = (message.error as { code?: unknown } | undefined)?.code;
-    attempt.errorType ??= typeof code === 'string' ? code : ((message.error as Error | undefined)?.name ?? 'Error');
-    attempt.finishedAtMs = now();
   }
 
   private serverAddress(origin: string): ServerAddress {
@@ -354,56 +322,47 @@ export class SpanBuilder {
       const url = new URL(origin);
       server = { address: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
     } catch {
-      // An origin undici accepted but URL does not: the span simply has no server.* attributes.
+      // An origin the client accepted but URL does not: the span simply has no server.* attributes.
     }
     if (this.servers.size >= maxRememberedOrigins) this.servers.clear();
     this.servers.set(origin, server);
     return server;
   }
 
-  /** Makes the attempt's span; `served` is the API request whose response this attempt delivered (usage, finish). */
+  /** Writes the attempt's span; `served` is the API request whose response this attempt delivered (usage, finish). */
   private endAttempt(state: RequestTrace, attempt: AttemptTrace, atMs: number, served?: RequestRecord): void {
     if (attempt.ended) return;
     attempt.ended = true;
-    const operation = operationOf(attempt.path);
+    const notice = attempt.notice;
+    const query = notice.path.indexOf('?');
+    const path = query === -1 ? notice.path : notice.path.slice(0, query);
+    const operation = operationOf(path);
     const provider = attempt.provider ?? (served ? served.provider : undefined);
-    const model = attempt.model ?? modelInBody(attempt.body) ?? (served ? served.model : undefined);
-    const attributes: Attributes = {
-      'gen_ai.operation.name': operation,
-      'http.request.method': attempt.method,
-      'url.full': attempt.origin + attempt.path,
-    };
-    if (model) attributes['gen_ai.request.model'] = model;
-    const server = this.serverAddress(attempt.origin);
-    if (server.address !== undefined) attributes['server.address'] = server.address;
-    if (server.port !== undefined) attributes['server.port'] = server.port;
-    if (attempt.status !== undefined) attributes['http.response.status_code'] = attempt.status;
+    const model = attempt.model ?? modelInBody(notice.body) ?? (served ? served.model : undefined);
+    const failed = attempt.failed || (notice.statusCode !== undefined && notice.statusCode >= 400);
+    const sink = this.sink;
+    sink.begin(model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attempt.context, state.context, attempt.startMs, atMs, failed);
+    sink.string('gen_ai.operation.name', operation);
+    sink.string('http.request.method', notice.method);
+    sink.string('url.full', notice.origin + path);
+    if (model) sink.string('gen_ai.request.model', model);
+    const server = this.serverAddress(notice.origin);
+    if (server.address !== undefined) sink.string('server.address', server.address);
+    if (server.port !== undefined) sink.number('server.port', server.port);
+    if (notice.statusCode !== undefined) sink.number('http.response.status_code', notice.statusCode);
     if (provider) {
-      attributes['gen_ai.provider.name'] = provider;
+      sink.string('gen_ai.provider.name', provider);
       // The older name, still what many tracing backends group GenAI spans by.
-      attributes['gen_ai.system'] = provider;
+      sink.string('gen_ai.system', provider);
     }
-    if (attempt.attempt !== undefined) attributes['breakwater.attempt'] = attempt.attempt;
-    if (attempt.role !== undefined) attributes['breakwater.attempt.role'] = attempt.role;
-    if (attempt.errorType !== undefined) attributes['error.type'] = attempt.errorType;
+    if (attempt.attempt !== undefined) sink.number('breakwater.attempt', attempt.attempt);
+    if (attempt.role !== undefined) sink.string('breakwater.attempt.role', attempt.role);
+    if (attempt.errorType !== undefined) sink.string('error.type', attempt.errorType);
     if (served) {
-      if (served.promptTokens !== undefined) attributes['gen_ai.usage.input_tokens'] = served.promptTokens;
-      if (served.completionTokens !== undefined) attributes['gen_ai.usage.output_tokens'] = served.completionTokens;
-      if (served.finishReason) attributes['gen_ai.response.finish_reasons'] = [served.finishReason];
+      if (served.promptTokens !== undefined) sink.number('gen_ai.usage.input_tokens', served.promptTokens);
+      if (served.completionTokens !== undefined) sink.number('gen_ai.usage.output_tokens', served.completionTokens);
+      if (served.finishReason) sink.value('gen_ai.response.finish_reasons', [served.finishReason]);
     }
-    const span = new FinishedSpan(
-      {
-        name: model ? `${operation} ${model}` : operation,
-        kind: SpanKind.CLIENT,
-        context: { traceId: state.context.traceId, spanId: attempt.spanId, traceFlags: TraceFlags.SAMPLED },
-        parent: state.context,
-        startMs: attempt.startMs,
-        endMs: atMs,
-        status: attempt.failed ? error : unset,
-        attributes,
-      },
-      this.origin,
-    );
-    this.processor.onEnd(span);
+    sink.end();
   }
 }

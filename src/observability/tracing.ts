@@ -37,7 +37,7 @@ export function installTracing(options: TracingOptions = {}): Promise<Tracing | 
   if (!settings.enabled) return Promise.resolve(undefined);
   if (settings.warning) options.logger?.warn({}, settings.warning);
   const loading = import('./tracing-sdk.js').then(({ startTracingSdk }) => {
-    const started = startTracingSdk(settings, options.spanProcessor);
+    const started = startTracingSdk(settings, options.spanProcessor, options.env ?? process.env, options.logger);
     const tracing: Tracing = {
       settings,
       flush: started.flush,
@@ -46,7 +46,7 @@ export function installTracing(options: TracingOptions = {}): Promise<Tracing | 
         await started.shutdown();
       },
     };
-    options.logger?.info({ exporter: settings.exporter, protocol: settings.protocol }, 'tracing on');
+    options.logger?.info({ exporter: settings.exporter, protocol: settings.protocol, pipeline: started.pipeline }, 'tracing on');
     return tracing;
   });
   installed = loading;

@@ -1,4 +1,5 @@
 // One keep-alive connection pool per upstream origin, with per-attempt timeouts; never follows redirects.
+import { channel } from 'node:diagnostics_channel';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
 import { GatewayError, type UpstreamErrorKind } from '../core/errors.js';
@@ -22,11 +23,35 @@ export interface UpstreamCall {
   bodyError(error: unknown): Error;
 }
 
+/**
+ * `breakwater:upstream:request:start` is published just before an upstream request is sent and
+ * `breakwater:upstream:request:end` with the same message when its exchange is over (body read, stream ended or
+ * failed). A subscriber (tracing) may set `traceparent`/`tracestate` at the start: they are sent upstream. Nothing
+ * is allocated or published while nobody listens.
+ */
+export interface UpstreamRequestMessage {
+  requestId: string | undefined;
+  method: string;
+  origin: string;
+  /** As sent, query string included (a subscriber that records it should cut that: some providers put keys there). */
+  path: string;
+  body: string | undefined;
+  statusCode?: number;
+  error?: unknown;
+  traceparent?: string;
+  tracestate?: string;
+  /** Free for the subscriber's own state about this request. */
+  context?: unknown;
+}
+const upstreamRequestStart = channel('breakwater:upstream:request:start');
+const upstreamRequestEnd = channel('breakwater:upstream:request:end');
+
 export class UpstreamClient {
   readonly provider: string;
   readonly maxResponseBytes: number;
   private readonly pool: Pool;
   private readonly pathPrefix: string;
+  private readonly origin: string;
   private readonly timeouts: TimeoutsConfig;
 
   constructor(options: UpstreamClientOptions) {
@@ -35,6 +60,7 @@ export class UpstreamClient {
     this.timeouts = options.timeouts;
     this.maxResponseBytes = options.maxResponseBytes;
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.origin = url.origin;
     this.pool = new Pool(url.origin, {
       connections: options.maxConnections,
       connect: { timeout: options.timeouts.connect_ms },
@@ -45,6 +71,12 @@ export class UpstreamClient {
 
   /** Sends one request upstream. Resolves when the response headers arrive (any status). */
   async send(path: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<UpstreamCall> {
+    let notice: UpstreamRequestMessage | undefined;
+    if (upstreamRequestStart.hasSubscribers) {
+      notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, body };
+      upstreamRequestStart.publish(notice);
+      if (notice.traceparent !== undefined) headers = { ...headers, traceparent: notice.traceparent, ...(notice.tracestate ? { tracestate: notice.tracestate } : {}) };
+    }
     const controller = new AbortController();
     let deadlineHit = false;
     const deadline = setTimeout(() => {
@@ -60,8 +92,10 @@ export class UpstreamClient {
       finished = true;
       clearTimeout(deadline);
       signal.removeEventListener('abort', onClientAbort);
+      if (notice) upstreamRequestEnd.publish(notice);
     };
     const mapError = (error: unknown, phase: 'headers' | 'body') => {
+      if (notice) notice.error = error;
       finish();
       return transportError(error, this.provider, phase, deadlineHit, signal.aborted);
     };
@@ -75,6 +109,7 @@ export class UpstreamClient {
         headersTimeout: this.timeouts.first_byte_ms,
         bodyTimeout: this.timeouts.idle_ms,
       });
+      if (notice) notice.statusCode = response.statusCode;
       return {
         statusCode: response.statusCode,
         headers: response.headers,

@@ -9,7 +9,7 @@ import { tracingSettingsFromEnv } from '../../src/observability/tracing-settings
 
 test('no OTEL variables: tracing stays off and subscribes to nothing', async () => {
   assert.equal(await installTracing({ env: {} }), undefined);
-  for (const name of ['undici:request:create', 'http.server.request.start', 'breakwater:request:start']) assert.equal(hasSubscribers(name), false, name);
+  for (const name of ['undici:request:create', 'http.server.request.start', 'breakwater:request:start', 'breakwater:upstream:request:start']) assert.equal(hasSubscribers(name), false, name);
 });
 
 test('an OTLP endpoint turns tracing on with the spec default protocol', () => {

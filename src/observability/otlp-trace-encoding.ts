@@ -1,0 +1,229 @@
+// OTLP trace protobuf encoding: ExportTraceServiceRequest → ResourceSpans → ScopeSpans → Span, written field by
+// field in the order @opentelemetry/otlp-transformer's ProtobufTraceSerializer writes them, so a batch encoded here
+// is byte for byte what the SDK's exporter would have sent. Resource and scope are encoded once per process; each
+// span is encoded into the batch as it ends, and a batch becomes a request by prefixing the two headers.
+import type { SpanContext, SpanKind } from '@opentelemetry/api';
+import type { InstrumentationScope } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
+import { ProtobufWriter, varintSize, wireFixed32, wireFixed64, wireLengthDelimited, wireVarint } from './otlp-protobuf-writer.js';
+
+const hasIsRemote = 0x100;
+const isRemoteFlag = 0x200;
+const maxInt64 = 2 ** 63;
+
+/** An attribute value as OTLP AnyValue (field numbers of common.proto). */
+export function writeAnyValue(writer: ProtobufWriter, value: unknown): void {
+  if (typeof value === 'string') {
+    writer.tag(1, wireLengthDelimited);
+    writer.string(value);
+  } else if (typeof value === 'boolean') {
+    writer.tag(2, wireVarint);
+    writer.varint(value ? 1 : 0);
+  } else if (typeof value === 'number') {
+    writeNumber(writer, value);
+  } else if (value instanceof Uint8Array) {
+    writer.tag(7, wireLengthDelimited);
+    writer.varint(value.length);
+    writer.raw(value);
+  } else if (Array.isArray(value)) {
+    writer.tag(5, wireLengthDelimited);
+    const array = writer.startLength();
+    for (const item of value as unknown[]) {
+      writer.tag(1, wireLengthDelimited);
+      const itemStart = writer.startLength();
+      writeAnyValue(writer, item);
+      writer.finishLength(itemStart);
+    }
+    writer.finishLength(array);
+  } else if (typeof value === 'object' && value !== null) {
+    writer.tag(6, wireLengthDelimited);
+    const list = writer.startLength();
+    for (const [key, item] of Object.entries(value)) {
+      writer.tag(1, wireLengthDelimited);
+      const pair = writer.startLength();
+      writeKeyValue(writer, key, item);
+      writer.finishLength(pair);
+    }
+    writer.finishLength(list);
+  }
+  // Anything else (undefined, functions…) is written as an empty AnyValue, as the SDK does.
+}
+
+function writeNumber(writer: ProtobufWriter, value: number): void {
+  if (Number.isInteger(value) && value >= -maxInt64 && value < maxInt64) {
+    writer.tag(3, wireVarint);
+    writer.int64(value);
+  } else {
+    writer.tag(4, wireFixed64);
+    writer.double(value);
+  }
+}
+
+function writeKeyValue(writer: ProtobufWriter, key: string, value: unknown): void {
+  writer.tag(1, wireLengthDelimited);
+  writer.string(key);
+  writer.tag(2, wireLengthDelimited);
+  const start = writer.startLength();
+  writeAnyValue(writer, value);
+  writer.finishLength(start);
+}
+
+function writeAttributes(writer: ProtobufWriter, attributes: Record<string, unknown>, field: number): void {
+  for (const key in attributes) {
+    if (!Object.prototype.hasOwnProperty.call(attributes, key)) continue;
+    writer.tag(field, wireLengthDelimited);
+    const start = writer.startLength();
+    writeKeyValue(writer, key, attributes[key]);
+    writer.finishLength(start);
+  }
+}
+
+function bytesOf(write: (writer: ProtobufWriter) => void): Buffer {
+  const writer = new ProtobufWriter(1024);
+  write(writer);
+  return Buffer.from(writer.buffer.subarray(0, writer.pos));
+}
+
+/** The parts of a request that are the same for every batch of this process. */
+export interface RequestFrame {
+  /** `resource` field (1) of ResourceSpans, tag included. */
+  resource: Buffer;
+  /** `scope` field (1) of ScopeSpans, tag included. */
+  scope: Buffer;
+  /** ScopeSpans' schema_url field, or empty. */
+  scopeSchema: Buffer;
+  /** ResourceSpans' schema_url field, or empty. */
+  resourceSchema: Buffer;
+}
+
+export function requestFrame(resource: Resource, scope: InstrumentationScope): RequestFrame {
+  return {
+    resource: bytesOf((writer) => {
+      writer.tag(1, wireLengthDelimited);
+      const start = writer.startLength();
+      writeAttributes(writer, resource.attributes, 1);
+      writer.tag(2, wireVarint);
+      writer.varint(0);
+      writer.finishLength(start);
+    }),
+    scope: bytesOf((writer) => {
+      writer.tag(1, wireLengthDelimited);
+      const start = writer.startLength();
+      writer.tag(1, wireLengthDelimited);
+      writer.string(scope.name);
+      if (scope.version) {
+        writer.tag(2, wireLengthDelimited);
+        writer.string(scope.version);
+      }
+      writer.finishLength(start);
+    }),
+    scopeSchema: scope.schemaUrl ? bytesOf((writer) => (writer.tag(3, wireLengthDelimited), writer.string(scope.schemaUrl as string))) : Buffer.alloc(0),
+    resourceSchema: resource.schemaUrl ? bytesOf((writer) => (writer.tag(3, wireLengthDelimited), writer.string(resource.schemaUrl as string))) : Buffer.alloc(0),
+  };
+}
+
+/** A whole ExportTraceServiceRequest from `spans` (already-encoded ScopeSpans.spans fields, tags included). */
+export function encodeRequest(frame: RequestFrame, spans: Uint8Array): Buffer {
+  const scopeSpansLength = frame.scope.length + spans.length + frame.scopeSchema.length;
+  const resourceSpansLength = frame.resource.length + 1 + varintSize(scopeSpansLength) + scopeSpansLength + frame.resourceSchema.length;
+  const writer = new ProtobufWriter(1 + varintSize(resourceSpansLength) + resourceSpansLength);
+  writer.tag(1, wireLengthDelimited);
+  writer.varint(resourceSpansLength);
+  writer.raw(frame.resource);
+  writer.tag(2, wireLengthDelimited);
+  writer.varint(scopeSpansLength);
+  writer.raw(frame.scope);
+  writer.raw(spans);
+  writer.raw(frame.scopeSchema);
+  writer.raw(frame.resourceSchema);
+  return writer.buffer.subarray(0, writer.pos);
+}
+
+/**
+ * Writes one Span into a batch, in three steps so attributes go straight from the builder into the buffer:
+ * beginSpan (fields 1–8), attributes (field 9, one call each), endSpan (fields 10–16). Returns endSpan's argument.
+ */
+export function beginSpan(
+  writer: ProtobufWriter,
+  name: string,
+  kind: SpanKind,
+  context: SpanContext,
+  traceState: string | undefined,
+  parent: SpanContext | undefined,
+  startMs: number,
+  endMs: number,
+): number {
+  writer.tag(2, wireLengthDelimited);
+  const start = writer.startLength();
+  writer.tag(1, wireLengthDelimited);
+  writer.hexBytes(context.traceId);
+  writer.tag(2, wireLengthDelimited);
+  writer.hexBytes(context.spanId);
+  if (traceState) {
+    writer.tag(3, wireLengthDelimited);
+    writer.string(traceState);
+  }
+  if (parent?.spanId) {
+    writer.tag(4, wireLengthDelimited);
+    writer.hexBytes(parent.spanId);
+  }
+  writer.tag(5, wireLengthDelimited);
+  writer.string(name);
+  // OTLP's SpanKind is the API's plus one (0 is "unspecified").
+  writer.tag(6, wireVarint);
+  writer.varint(kind + 1);
+  writer.tag(7, wireFixed64);
+  writer.epochNanos(startMs);
+  writer.tag(8, wireFixed64);
+  writer.epochNanos(Math.max(startMs, endMs));
+  return start;
+}
+
+export function stringAttribute(writer: ProtobufWriter, key: string, value: string): void {
+  writer.tag(9, wireLengthDelimited);
+  const pair = writer.startLength();
+  writer.tag(1, wireLengthDelimited);
+  writer.string(key);
+  writer.tag(2, wireLengthDelimited);
+  const any = writer.startLength();
+  writer.tag(1, wireLengthDelimited);
+  writer.string(value);
+  writer.finishLength(any);
+  writer.finishLength(pair);
+}
+
+export function numberAttribute(writer: ProtobufWriter, key: string, value: number): void {
+  writer.tag(9, wireLengthDelimited);
+  const pair = writer.startLength();
+  writer.tag(1, wireLengthDelimited);
+  writer.string(key);
+  writer.tag(2, wireLengthDelimited);
+  const any = writer.startLength();
+  writeNumber(writer, value);
+  writer.finishLength(any);
+  writer.finishLength(pair);
+}
+
+export function valueAttribute(writer: ProtobufWriter, key: string, value: unknown): void {
+  writer.tag(9, wireLengthDelimited);
+  const pair = writer.startLength();
+  writeKeyValue(writer, key, value);
+  writer.finishLength(pair);
+}
+
+/** Dropped counts (always 0: the builder sets few attributes, no events, no links), status and flags. */
+export function endSpan(writer: ProtobufWriter, start: number, statusCode: number, traceFlags: number, parentIsRemote: boolean | undefined): void {
+  writer.tag(10, wireVarint);
+  writer.varint(0);
+  writer.tag(12, wireVarint);
+  writer.varint(0);
+  writer.tag(14, wireVarint);
+  writer.varint(0);
+  writer.tag(15, wireLengthDelimited);
+  writer.varint(2);
+  writer.tag(3, wireVarint);
+  writer.varint(statusCode);
+  writer.tag(16, wireFixed32);
+  writer.fixed32((traceFlags & 0xff) | hasIsRemote | (parentIsRemote ? isRemoteFlag : 0));
+  writer.finishLength(start);
+}
