@@ -131,18 +131,14 @@ export class SimHandler {
   }
 
   private async handleApi(path: string, method: string, request: IncomingMessage, control: ResponseControl): Promise<void> {
-    if (path === '/v1/chat/completions') {
-      if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
-      this.stats.chat++;
-      const controls = this.readControls(request);
-      const body = parseJsonBody(await readBody(request));
-      const fields = isRecord(body) ? body : {};
-      const model = typeof fields.model === 'string' ? fields.model : undefined;
-      // Faults that replace the response (status, hang, reset) fire before validation, as an overloaded upstream's would.
-      return this.respond(request, control, controls, { endpoint: 'chat', model }, fields.stream === true, (fault) =>
-        this.planChat(validateChatRequest(body), controls.latency, 'openai', fault),
-      );
+    const azure = azureRoute(path);
+    if (azure !== undefined) {
+      // Azure OpenAI's layout: OpenAI's bodies at /openai/deployments/{deployment}/…?api-version=…, the deployment naming the model.
+      if (!/[?&]api-version=[^&]+/.test(request.url ?? '')) throw new SimRequestError(404, 'Resource not found', { code: '404' });
+      return azure.endpoint === 'chat' ? this.handleOpenAIChat(path, method, request, control, azure.deployment) : this.handleOpenAIEmbeddings(path, method, request, control, azure.deployment);
     }
+    if (path === '/v1/chat/completions') return this.handleOpenAIChat(path, method, request, control, undefined);
+
     if (path === '/v1/messages') {
       control.errorBody = anthropicErrorBody;
       if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
@@ -156,18 +152,7 @@ export class SimHandler {
       );
     }
     if (path.startsWith('/v1beta/')) return this.handleGemini(path, method, request, control);
-    if (path === '/v1/embeddings') {
-      if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
-      this.stats.embeddings++;
-      const controls = this.readControls(request);
-      const body = parseJsonBody(await readBody(request));
-      const model = isRecord(body) && typeof body.model === 'string' ? body.model : undefined;
-      return this.respond(request, control, controls, { endpoint: 'embeddings', model }, false, () => ({
-        stream: false,
-        body: renderEmbeddings(body),
-        initialDelayMs: controls.latency.firstTokenMs,
-      }));
-    }
+    if (path === '/v1/embeddings') return this.handleOpenAIEmbeddings(path, method, request, control, undefined);
     if (path === '/v1/models' || path.startsWith('/v1/models/')) {
       if (method !== 'GET') return this.methodNotAllowed(control, method, path, 'GET');
       this.stats.models++;
@@ -179,6 +164,33 @@ export class SimHandler {
       return this.respond(request, control, controls, { endpoint: 'models', model: undefined }, false, () => ({ stream: false, body, initialDelayMs: 0 }));
     }
     throw new SimRequestError(404, `Unknown request URL: ${method} ${path}.`, { code: 'unknown_url' });
+  }
+
+  /** OpenAI chat completions; `deployment` (Azure's URL) names the model instead of the body. */
+  private async handleOpenAIChat(path: string, method: string, request: IncomingMessage, control: ResponseControl, deployment: string | undefined): Promise<void> {
+    if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
+    this.stats.chat++;
+    const controls = this.readControls(request);
+    const body = withModel(parseJsonBody(await readBody(request)), deployment);
+    const fields = isRecord(body) ? body : {};
+    const model = typeof fields.model === 'string' ? fields.model : undefined;
+    // Faults that replace the response (status, hang, reset) fire before validation, as an overloaded upstream's would.
+    return this.respond(request, control, controls, { endpoint: 'chat', model }, fields.stream === true, (fault) =>
+      this.planChat(validateChatRequest(body), controls.latency, 'openai', fault),
+    );
+  }
+
+  private async handleOpenAIEmbeddings(path: string, method: string, request: IncomingMessage, control: ResponseControl, deployment: string | undefined): Promise<void> {
+    if (method !== 'POST') return this.methodNotAllowed(control, method, path, 'POST');
+    this.stats.embeddings++;
+    const controls = this.readControls(request);
+    const body = withModel(parseJsonBody(await readBody(request)), deployment);
+    const model = isRecord(body) && typeof body.model === 'string' ? body.model : undefined;
+    return this.respond(request, control, controls, { endpoint: 'embeddings', model }, false, () => ({
+      stream: false,
+      body: renderEmbeddings(body),
+      initialDelayMs: controls.latency.firstTokenMs,
+    }));
   }
 
   /** Google AI routes: `/v1beta/models/{model}:generateContent`, `:streamGenerateContent?alt=sse`, `:batchEmbedContents`. */
@@ -319,4 +331,18 @@ export class SimHandler {
 function tokenDelays(rendered: RenderedStream, perTokenMs: number): number[] {
   if (perTokenMs <= 0) return [];
   return rendered.tokenEvents.map((isToken) => (isToken ? perTokenMs : 0));
+}
+
+const azurePattern = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/;
+
+/** `/openai/deployments/{deployment}/chat/completions` or `/embeddings` (Azure OpenAI), else undefined. */
+function azureRoute(path: string): { deployment: string; endpoint: 'chat' | 'embeddings' } | undefined {
+  const match = azurePattern.exec(path);
+  if (match === null) return undefined;
+  return { deployment: safeDecode(match[1] ?? ''), endpoint: match[2] === 'embeddings' ? 'embeddings' : 'chat' };
+}
+
+/** Azure's deployment stands in for the body's model. */
+function withModel(body: unknown, deployment: string | undefined): unknown {
+  return deployment !== undefined && isRecord(body) ? { ...body, model: deployment } : body;
 }

@@ -1,5 +1,5 @@
 // Provider conformance against the simulator: each adapter talks to the simulator in its own wire format (OpenAI,
-// Anthropic Messages, Gemini) and must give the same canonical results — streamed and not, with usage equal to what
+// Anthropic Messages, Gemini; Azure OpenAI at the simulator's /openai/deployments/… routes) and must give the same canonical results — streamed and not, with usage equal to what
 // the simulator counted — for text, multi-turn with a system prompt, single and parallel tool calls, tool results,
 // images, stop sequences, length stops, content-policy blocks and every scripted error.
 import assert from 'node:assert/strict';
@@ -8,7 +8,7 @@ import { GatewayError, type ErrorCode } from '../../src/core/errors.js';
 import type { ChatCompletion, ChatRequest } from '../../src/core/types.js';
 import type { ProviderAdapter } from '../../src/providers/types.js';
 import { startSimServer, type SimServer } from '../../src/sim/index.js';
-import { callOptions, collectStream, makeAdapter, providerNames, usageNumbers, type CollectedStream, type ProviderName } from './conformance-support.js';
+import { callOptions, collectStream, makeAdapter, simProviderNames as providerNames, usageNumbers, type CollectedStream, type SimProviderName as ProviderName } from './conformance-support.js';
 
 let sim: SimServer;
 const adapters = new Map<ProviderName, ProviderAdapter>();
@@ -189,6 +189,10 @@ describe('content-policy block of the prompt, in each provider’s terms', () =>
     await assert.rejects(adapterFor('openai').chat(user('x'), callOptions('sim-fast', headers)), refused('BW_ERR_UPSTREAM_REJECTED', 'content_filter'));
   });
 
+  test('azure-openai: Azure’s 400 with code content_filter, not retryable', async () => {
+    await assert.rejects(adapterFor('azure-openai').chat(user('x'), callOptions('sim-fast', headers)), refused('BW_ERR_UPSTREAM_REJECTED', 'content_filter'));
+  });
+
   test('anthropic: an empty answer with finish content_filter (stop_reason refusal)', async () => {
     const answer = await both('anthropic', user('x'), headers);
     assertSameAnswer(answer);
@@ -238,4 +242,16 @@ describe('scripted errors, in each provider’s own error shape, mapped alike', 
       await assert.rejects(collectStream(stream), (error: unknown) => error instanceof GatewayError && error.code === 'BW_ERR_UPSTREAM_CONNECTION' && error.retryable);
     });
   }
+});
+
+test('the simulator’s Azure routes: the deployment names the model, api-version is required, embeddings too', async () => {
+  const post = (path: string, body: unknown) => fetch(`${sim.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const missingVersion = await post('/openai/deployments/sim-fast/chat/completions', { messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(missingVersion.status, 404);
+  const chat = await post('/openai/deployments/my-deployment/chat/completions?api-version=2024-10-21', { messages: [{ role: 'user', content: 'hi' }] });
+  assert.equal(chat.status, 200);
+  assert.equal(((await chat.json()) as { model: string }).model, 'my-deployment');
+  const embeddings = await post('/openai/deployments/my-embedder/embeddings?api-version=2024-10-21', { input: ['a', 'b'] });
+  assert.equal(embeddings.status, 200);
+  assert.equal(((await embeddings.json()) as { data: unknown[] }).data.length, 2);
 });

@@ -18,6 +18,9 @@ import { encodeEventStreamMessages, type FixtureMessage } from './bedrock-event-
 /** The wire formats the simulator speaks, each with its own adapter. */
 export const providerNames = ['openai', 'anthropic', 'gemini'] as const;
 export type ProviderName = (typeof providerNames)[number];
+/** The adapters held to the simulator cases: the three wire formats, plus Azure OpenAI at the simulator's Azure routes. */
+export const simProviderNames = [...providerNames, 'azure-openai'] as const;
+export type SimProviderName = (typeof simProviderNames)[number];
 /** Every adapter held to the recorded-fixture cases: the wire formats above plus Azure OpenAI and Bedrock. */
 export const fixtureProviderNames = [...providerNames, 'azure-openai', 'bedrock'] as const;
 export type FixtureProviderName = (typeof fixtureProviderNames)[number];
