@@ -127,23 +127,51 @@ test('config fields win over the environment; the scope is configurable (soverei
   }
 });
 
-test('cached until refresh_before_s before expiry, then replaced (fake clock)', async () => {
+/** Polls (no fixed sleep) until the fake token endpoint has answered `count` requests in all. */
+async function tokenRequestsReach(count: number): Promise<void> {
+  while (tokenRequests.length < count) await new Promise((resolve) => setImmediate(resolve));
+}
+
+test('cached until refresh_before_s before expiry, then replaced in the background without holding calls (fake clock)', async () => {
   const clock = new FakeClock();
   const azure = adapter(clock);
   try {
     await azure.chat(hello, callOptions('prod-gpt4o'));
     const first = authorizations[0];
-    // 3599 s lifetime, refreshed 300 s early: at 3298 s the cached token is still used …
+    // 3599 s lifetime, refreshed 300 s early: at 3298 s the cached token is used, nothing is fetched …
     clock.advance(3_298_000);
     await azure.chat(hello, callOptions('prod-gpt4o'));
     assert.equal(tokenRequests.length, 1);
     assert.equal(authorizations[1], first);
-    // … at 3300 s a new one is fetched and used.
+    // … at 3300 s the call still goes out at once with the old token, while one request fetches the next …
     clock.advance(2_000);
+    tokenBehaviour = 'hold';
     await azure.chat(hello, callOptions('prod-gpt4o'));
-    assert.equal(tokenRequests.length, 2);
-    assert.notEqual(authorizations[2], first);
-    assert.match(String(authorizations[2]), /^Bearer entra-token-\d+$/);
+    assert.equal(authorizations[2], first);
+    await tokenRequestsReach(2);
+    for (const release of held) release();
+    // … which the following calls use.
+    let next = first;
+    while (next === first) {
+      await azure.chat(hello, callOptions('prod-gpt4o'));
+      next = authorizations.at(-1);
+    }
+    assert.match(String(next), /^Bearer entra-token-\d+$/);
+    assert.equal(tokenRequests.length, 2, 'one refresh for all those calls');
+  } finally {
+    await azure.close();
+  }
+});
+
+test('with no valid token, calls wait for the one token request and fail with it', async () => {
+  const clock = new FakeClock();
+  const azure = adapter(clock);
+  try {
+    await azure.chat(hello, callOptions('prod-gpt4o'));
+    clock.advance(3_600_000);
+    await azure.chat(hello, callOptions('prod-gpt4o'));
+    assert.equal(tokenRequests.length, 2, 'an expired token is never sent');
+    assert.notEqual(authorizations[1], authorizations[0]);
   } finally {
     await azure.close();
   }
@@ -194,6 +222,7 @@ test('a failed refresh inside the early-refresh window keeps using the still-val
     clock.advance(3_400_000);
     await azure.chat(hello, callOptions('prod-gpt4o'));
     assert.equal(authorizations[1], first);
+    await tokenRequestsReach(2);
     clock.advance(200_000);
     await assert.rejects(azure.chat(hello, callOptions('prod-gpt4o')), (error: unknown) => error instanceof GatewayError && error.code === 'BW_ERR_UPSTREAM_AUTH');
   } finally {

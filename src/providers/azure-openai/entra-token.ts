@@ -86,20 +86,30 @@ export class EntraTokenSource {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** A valid access token: the cached one until `refresh_before_s` before expiry, then a new one (one request for all callers). */
+  /**
+   * A valid access token. The cached one is used until `refresh_before_s` before it expires; from then on calls still
+   * get it at once while one background request replaces it (a failure there only matters once it has expired). Without
+   * a valid token, callers wait for the one request in flight.
+   */
   async token(): Promise<string> {
     const now = this.clock.now();
-    if (this.cached && now < this.cached.expiresAt - this.settings.refreshBeforeMs) return this.cached.value;
+    const cached = this.cached;
+    if (cached && now < cached.expiresAt - this.settings.refreshBeforeMs) return cached.value;
+    const refresh = this.refresh();
+    if (cached && now < cached.expiresAt) {
+      // Published as a failure event already; the next call tries again.
+      refresh.catch(() => undefined);
+      return cached.value;
+    }
+    return refresh;
+  }
+
+  /** The token request in flight, or a new one: concurrent callers share it. */
+  private refresh(): Promise<string> {
     this.inFlight ??= this.fetchToken().finally(() => {
       this.inFlight = undefined;
     });
-    try {
-      return await this.inFlight;
-    } catch (error) {
-      // Inside the early-refresh window the old token still works: a failed refresh only fails calls once it has expired.
-      if (this.cached && this.clock.now() < this.cached.expiresAt) return this.cached.value;
-      throw error;
-    }
+    return this.inFlight;
   }
 
   private async fetchToken(): Promise<string> {
