@@ -2,6 +2,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
+import { BatchedLogWriter } from './log-writer.js';
 import { traceIdOf } from './tracing-ids.js';
 
 export const redactedPaths = [
@@ -28,18 +29,11 @@ export function isoNow(now = Date.now()): string {
   return `${cachedPrefix}${milliseconds < 10 ? '00' : milliseconds < 100 ? '0' : ''}${milliseconds}Z`;
 }
 
-/** Logs are written in batches of at least this many bytes, and at least this often (and on exit). */
-const logBatchBytes = 4096;
-const logFlushMs = 100;
-/** If stdout stops draining, lines beyond this are dropped rather than held in memory. */
-const logBufferLimitBytes = 16 * 1024 * 1024;
-
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   return pino(
     { level, base: { service: 'breakwater' }, redact: { paths: redactedPaths, censor: '[redacted]' }, timestamp: () => `,"time":"${isoNow()}"` },
-    // Asynchronous and batched: a write (a thread-pool round trip) per line cost more than the line itself.
-    // pino flushes it synchronously when the process exits.
-    destination ?? pino.destination({ sync: false, minLength: logBatchBytes, periodicFlush: logFlushMs, maxLength: logBufferLimitBytes }),
+    // Batched asynchronous writes to stdout (see log-writer.ts), flushed synchronously when the process exits.
+    destination ?? new BatchedLogWriter(1),
   );
 }
 

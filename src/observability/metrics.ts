@@ -2,8 +2,9 @@
 // The per-request series are fast-metrics cells looked up once per (route, model, provider) and kept; the rest
 // (process metrics, rare events) are prom-client's own.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
+import { droppedLogLines } from './log-writer.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type CounterCell, type GaugeCell, type HistogramCell } from './fast-metrics.js';
 
 /** The gateway's own cost per request: from half a millisecond to a second. */
@@ -75,6 +76,17 @@ export class Metrics {
       registers,
     });
     this.streamsInFlight = new GaugeFamily({ name: 'breakwater_streams_in_flight', help: 'SSE streams open to clients now', registers }).cell();
+    let dropsCounted = 0;
+    new Counter({
+      name: 'breakwater_log_lines_dropped_total',
+      help: 'Log lines dropped because stdout did not drain (over 16 MiB pending) or is gone',
+      registers,
+      collect() {
+        const dropped = droppedLogLines();
+        if (dropped > dropsCounted) this.inc(dropped - dropsCounted);
+        dropsCounted = dropped;
+      },
+    });
     subscribe('breakwater:stream:start', this.onStreamStart);
     subscribe('breakwater:request:start', this.onStart);
     subscribe('breakwater:request:end', this.onEnd);
