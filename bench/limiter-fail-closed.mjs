@@ -1,6 +1,6 @@
 // Limiter failure-mode benchmark (issue 5): how fast does a gateway answer when its shared limiter (Redis) stops
 // answering? A throwaway redis-server on its own port (never the machine's shared one) is frozen with SIGSTOP, then
-// killed with SIGKILL, under fail-closed (503 expected within limits.decide_within_ms = 50 ms) and fail-open (the
+// killed with SIGKILL, under fail-closed (503 expected within 50 ms: limits.decide_within_ms is 40 ms by default) and fail-open (the
 // local limiter serves). Measures p50 / p99 / max of the answers, per status, and appends them to bench/RESULTS.md.
 //
 //   npm run build && node bench/limiter-fail-closed.mjs [--requests 400] [--concurrency 4] [--probe-interval-ms 100]
@@ -25,7 +25,8 @@ const flag = (name) => process.argv.includes(name);
 const requests = argument('--requests', 400);
 const concurrency = argument('--concurrency', 4);
 const probeIntervalMs = argument('--probe-interval-ms', 100);
-const decideWithinMs = 50;
+const decideWithinMs = 40; // the config default
+const targetMs = 50; // the issue's bound for the answer
 const fromSource = flag('--from-source');
 const record = !flag('--no-record');
 // Every phase is bounded: a request that hangs is cut (and counted as a hang) instead of stalling the run.
@@ -118,7 +119,7 @@ function summarise(samples) {
     p50: at(0.5),
     p99: at(0.99),
     max: sorted.at(-1) ?? 0,
-    overBound: sorted.filter((ms) => ms > decideWithinMs).length,
+    overBound: sorted.filter((ms) => ms > targetMs).length,
   };
 }
 
@@ -190,7 +191,7 @@ async function main() {
     `\`probe_interval_ms: ${probeIntervalMs}\`; ${concurrency} clients in a closed loop, ${requests} requests per row. Redis frozen = SIGSTOP`,
     '(the socket stays open, nothing answers), killed = SIGKILL (connection refused). Target: fail-closed 503 within 50 ms.',
     '',
-    `| mode | Redis | answers | p50 | p99 | max | over ${decideWithinMs} ms |`,
+    `| mode | Redis | answers | p50 | p99 | max | over ${targetMs} ms |`,
     '| --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',

@@ -24,7 +24,7 @@ export const LimitsConfigSchema = Type.Object(
       default: 'open',
       description: 'open: a local in-process limiter takes over while Redis is unreachable; closed: 503 BW_ERR_LIMITER_UNAVAILABLE',
     }),
-    decide_within_ms: Type.Integer({ minimum: 1, maximum: 1_000, default: 50, description: 'longest wait for Redis before the failure mode decides' }),
+    decide_within_ms: Type.Integer({ minimum: 1, maximum: 1_000, default: 40, description: 'longest wait for Redis before the failure mode decides (40 ms leaves room to answer within 50 ms)' }),
     probe_interval_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 1_000, description: 'after a Redis failure, how long to use the failure mode before trying Redis again' }),
     default_max_tokens: Type.Integer({ minimum: 1, maximum: 10_000_000, default: 1_024, description: 'output tokens reserved when a request gives no max_tokens' }),
     concurrency_lease_ms: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 600_000, description: 'a concurrency slot whose holder died frees itself after this' }),
