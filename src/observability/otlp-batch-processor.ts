@@ -6,7 +6,7 @@
 import type { AttributeValue, SpanContext, SpanKind } from '@opentelemetry/api';
 import type { OtlpExportSettings } from './otlp-exporter-settings.js';
 import { ProtobufWriter } from './otlp-protobuf-writer.js';
-import { beginSpan, encodeRequest, endSpan, numberAttribute, stringAttribute, valueAttribute, type RequestFrame } from './otlp-trace-encoding.js';
+import { beginSpan, encodeRequest, endSpan, numberAttribute, requestHeadroom, stringAttribute, valueAttribute, type RequestFrame } from './otlp-trace-encoding.js';
 import type { SpanSink } from './tracing-span-sink.js';
 
 /** What is delivered or lost, for the log line and for tests. */
@@ -33,11 +33,12 @@ export interface OtlpBatchProcessorOptions {
   reportEveryMs?: number;
 }
 
+const batchBufferSize = 256 * 1024;
 const statusUnset = 0;
 const statusError = 2;
 
 export class OtlpBatchProcessor implements SpanSink {
-  private readonly writer = new ProtobufWriter(256 * 1024);
+  private writer: ProtobufWriter;
   /** Spans in the open batch. */
   private batched = 0;
   /** Sealed requests waiting for the sender, with their span counts. */
@@ -58,7 +59,15 @@ export class OtlpBatchProcessor implements SpanSink {
   private lastReportAt = 0;
   private lastFailure = '';
 
-  constructor(private readonly options: OtlpBatchProcessorOptions) {}
+  constructor(private readonly options: OtlpBatchProcessorOptions) {
+    this.writer = this.newBatch();
+  }
+
+  private newBatch(): ProtobufWriter {
+    const writer = new ProtobufWriter(batchBufferSize);
+    writer.pos = requestHeadroom(this.options.frame);
+    return writer;
+  }
 
   stats(): OtlpExportCounts {
     return { ...this.counts };
@@ -124,11 +133,19 @@ export class OtlpBatchProcessor implements SpanSink {
       this.timer = undefined;
     }
     if (this.batched === 0) return;
-    const request = encodeRequest(this.options.frame, this.writer.buffer.subarray(0, this.writer.pos));
+    const batch = this.writer;
+    let request = encodeRequest(this.options.frame, batch);
+    // A full batch's request is its buffer itself (headers written into the room kept before the spans) and a new
+    // buffer replaces it; a small one (a quiet period) is copied out so a waiting request never holds a large buffer.
+    if (request.length * 4 < batch.buffer.length) {
+      request = Buffer.from(request);
+      batch.pos = requestHeadroom(this.options.frame);
+    } else {
+      this.writer = this.newBatch();
+    }
     this.waiting.push({ request, spans: this.batched });
     this.inFlight += this.batched;
     this.batched = 0;
-    this.writer.reset();
     this.sending ??= this.drain();
   }
 

@@ -137,25 +137,8 @@ export class ProtobufWriter {
 
   /** A length-prefixed UTF-8 string; ASCII (nearly every attribute) is copied in a loop, the rest by Buffer.write. */
   string(value: string): void {
-    const length = value.length;
-    this.ensure(length * 3 + 5);
-    const buffer = this.buffer;
-    const prefix = varintSize(length);
-    let pos = this.pos + prefix;
-    let index = 0;
-    for (; index < length; index++) {
-      const code = value.charCodeAt(index);
-      if (code >= 0x80) break;
-      buffer[pos++] = code;
-    }
-    if (index === length) {
-      this.lengthAt(this.pos, length);
-      this.pos = pos;
-      return;
-    }
-    const bytes = Buffer.byteLength(value, 'utf8');
-    this.varint(bytes);
-    this.pos += buffer.write(value, this.pos, bytes, 'utf8');
+    this.ensure(value.length * 3 + 5);
+    this.pos = writeStringAt(this.buffer, this.pos, value);
   }
 
   /** Lowercase or uppercase hex (a trace or span id) as length-prefixed bytes. */
@@ -202,6 +185,36 @@ export class ProtobufWriter {
     }
     buffer[at] = remaining;
   }
+}
+
+/**
+ * Writes a length-prefixed UTF-8 string at `pos` (the caller has ensured length × 3 + 5 bytes) and returns the
+ * position after it.
+ */
+export function writeStringAt(buffer: Buffer, pos: number, value: string): number {
+  const length = value.length;
+  const start = pos;
+  let at = pos + (length < 0x80 ? 1 : varintSize(length));
+  let index = 0;
+  for (; index < length; index++) {
+    const code = value.charCodeAt(index);
+    if (code >= 0x80) break;
+    buffer[at++] = code;
+  }
+  let bytes = length;
+  if (index < length) {
+    bytes = Buffer.byteLength(value, 'utf8');
+    at = start + varintSize(bytes);
+    at += buffer.write(value, at, bytes, 'utf8');
+  }
+  let remaining = bytes;
+  pos = start;
+  while (remaining > 0x7f) {
+    buffer[pos++] = (remaining & 0x7f) | 0x80;
+    remaining >>>= 7;
+  }
+  buffer[pos] = remaining;
+  return at;
 }
 
 export { varintSize };

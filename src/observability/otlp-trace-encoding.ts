@@ -5,7 +5,7 @@
 import type { SpanContext, SpanKind } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
-import { ProtobufWriter, varintSize, wireFixed32, wireFixed64, wireLengthDelimited, wireVarint } from './otlp-protobuf-writer.js';
+import { ProtobufWriter, varintSize, wireFixed32, wireFixed64, wireLengthDelimited, wireVarint, writeStringAt } from './otlp-protobuf-writer.js';
 
 const hasIsRemote = 0x100;
 const isRemoteFlag = 0x200;
@@ -122,21 +122,43 @@ export function requestFrame(resource: Resource, scope: InstrumentationScope): R
   };
 }
 
-/** A whole ExportTraceServiceRequest from `spans` (already-encoded ScopeSpans.spans fields, tags included). */
-export function encodeRequest(frame: RequestFrame, spans: Uint8Array): Buffer {
-  const scopeSpansLength = frame.scope.length + spans.length + frame.scopeSchema.length;
+/** Bytes to keep free before a batch's first span for the request headers encodeRequest() writes there. */
+export function requestHeadroom(frame: RequestFrame): number {
+  return 1 + 5 + frame.resource.length + 1 + 5 + frame.scope.length;
+}
+
+function varintAt(buffer: Buffer, pos: number, value: number): void {
+  while (value > 0x7f) {
+    buffer[pos++] = (value & 0x7f) | 0x80;
+    value >>>= 7;
+  }
+  buffer[pos] = value;
+}
+
+/**
+ * Completes a batch into a whole ExportTraceServiceRequest, in place: `batch` holds encoded ScopeSpans.spans fields
+ * (tags included) from requestHeadroom(frame) to its position. The request is a view of the batch's buffer.
+ */
+export function encodeRequest(frame: RequestFrame, batch: ProtobufWriter): Buffer {
+  const headroom = requestHeadroom(frame);
+  const spansLength = batch.pos - headroom;
+  batch.raw(frame.scopeSchema);
+  batch.raw(frame.resourceSchema);
+  const scopeSpansLength = frame.scope.length + spansLength + frame.scopeSchema.length;
   const resourceSpansLength = frame.resource.length + 1 + varintSize(scopeSpansLength) + scopeSpansLength + frame.resourceSchema.length;
-  const writer = new ProtobufWriter(1 + varintSize(resourceSpansLength) + resourceSpansLength);
-  writer.tag(1, wireLengthDelimited);
-  writer.varint(resourceSpansLength);
-  writer.raw(frame.resource);
-  writer.tag(2, wireLengthDelimited);
-  writer.varint(scopeSpansLength);
-  writer.raw(frame.scope);
-  writer.raw(spans);
-  writer.raw(frame.scopeSchema);
-  writer.raw(frame.resourceSchema);
-  return writer.buffer.subarray(0, writer.pos);
+  const start = headroom - (1 + varintSize(resourceSpansLength) + frame.resource.length + 1 + varintSize(scopeSpansLength) + frame.scope.length);
+  const buffer = batch.buffer;
+  let pos = start;
+  buffer[pos++] = (1 << 3) | wireLengthDelimited;
+  varintAt(buffer, pos, resourceSpansLength);
+  pos += varintSize(resourceSpansLength);
+  buffer.set(frame.resource, pos);
+  pos += frame.resource.length;
+  buffer[pos++] = (2 << 3) | wireLengthDelimited;
+  varintAt(buffer, pos, scopeSpansLength);
+  pos += varintSize(scopeSpansLength);
+  buffer.set(frame.scope, pos);
+  return buffer.subarray(start, batch.pos);
 }
 
 /**
@@ -179,26 +201,41 @@ export function beginSpan(
   return start;
 }
 
+// The two attribute writers the span builder calls ~20 times per request write their fixed tags directly, with one
+// capacity check each; the bytes are those of valueAttribute() for the same key and value.
+const keyValueTag = (9 << 3) | wireLengthDelimited;
+const keyTag = (1 << 3) | wireLengthDelimited;
+const valueTag = (2 << 3) | wireLengthDelimited;
+const stringValueTag = (1 << 3) | wireLengthDelimited;
+
 export function stringAttribute(writer: ProtobufWriter, key: string, value: string): void {
-  writer.tag(9, wireLengthDelimited);
-  const pair = writer.startLength();
-  writer.tag(1, wireLengthDelimited);
-  writer.string(key);
-  writer.tag(2, wireLengthDelimited);
-  const any = writer.startLength();
-  writer.tag(1, wireLengthDelimited);
-  writer.string(value);
+  writer.ensure(16 + 3 * (key.length + value.length));
+  const buffer = writer.buffer;
+  let pos = writer.pos;
+  buffer[pos++] = keyValueTag;
+  const pair = pos++;
+  buffer[pos++] = keyTag;
+  pos = writeStringAt(buffer, pos, key);
+  buffer[pos++] = valueTag;
+  const any = pos++;
+  buffer[pos++] = stringValueTag;
+  pos = writeStringAt(buffer, pos, value);
+  writer.pos = pos;
   writer.finishLength(any);
   writer.finishLength(pair);
 }
 
 export function numberAttribute(writer: ProtobufWriter, key: string, value: number): void {
-  writer.tag(9, wireLengthDelimited);
-  const pair = writer.startLength();
-  writer.tag(1, wireLengthDelimited);
-  writer.string(key);
-  writer.tag(2, wireLengthDelimited);
-  const any = writer.startLength();
+  writer.ensure(32 + 3 * key.length);
+  const buffer = writer.buffer;
+  let pos = writer.pos;
+  buffer[pos++] = keyValueTag;
+  const pair = pos++;
+  buffer[pos++] = keyTag;
+  pos = writeStringAt(buffer, pos, key);
+  buffer[pos++] = valueTag;
+  const any = pos++;
+  writer.pos = pos;
   writeNumber(writer, value);
   writer.finishLength(any);
   writer.finishLength(pair);
