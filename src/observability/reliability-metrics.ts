@@ -1,6 +1,7 @@
 // Reliability metrics (attempts by role and outcome, breaker state per deployment), fed by the executor's events.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { CredentialRefreshEvent } from '../providers/provider-events.js';
 import type { AttemptEvent, BreakerEvent } from './events.js';
 import { CounterFamily, type CounterCell } from './fast-metrics.js';
 
@@ -13,7 +14,12 @@ export class ReliabilityMetrics {
   /** Attempt series by provider, model, role and outcome, kept once looked up. */
   private readonly attemptCells = new Map<string, CounterCell>();
   private readonly breakerState: Gauge<'deployment'>;
+  private readonly credentialRefreshes: Counter<'provider' | 'kind' | 'outcome'>;
   private readonly models = new Set<string>();
+  private readonly onCredentialRefresh = (message: unknown) => {
+    const event = message as CredentialRefreshEvent;
+    this.credentialRefreshes.inc({ provider: event.provider, kind: event.kind, outcome: event.outcome });
+  };
   private readonly onAttempt = (message: unknown) => {
     const event = message as AttemptEvent;
     if (event.gatewayId !== this.gatewayId) return;
@@ -44,7 +50,14 @@ export class ReliabilityMetrics {
       registers,
     });
     this.breakerState = new Gauge({ name: 'breakwater_breaker_state', help: 'Circuit breaker per upstream deployment: 0 closed, 1 half-open, 2 open', labelNames: ['deployment'], registers });
+    this.credentialRefreshes = new Counter({
+      name: 'breakwater_provider_credential_refreshes_total',
+      help: 'Provider credential fetches (Azure Entra ID client-credential tokens) by provider, kind and outcome',
+      labelNames: ['provider', 'kind', 'outcome'],
+      registers,
+    });
     subscribe('breakwater:upstream:attempt', this.onAttempt);
+    subscribe('breakwater:providers:credential-refresh', this.onCredentialRefresh);
     subscribe('breakwater:breaker:change', this.onBreaker);
   }
 
@@ -63,5 +76,6 @@ export class ReliabilityMetrics {
   close(): void {
     unsubscribe('breakwater:upstream:attempt', this.onAttempt);
     unsubscribe('breakwater:breaker:change', this.onBreaker);
+    unsubscribe('breakwater:providers:credential-refresh', this.onCredentialRefresh);
   }
 }
