@@ -5,7 +5,7 @@
 // requests sampled. Loopback only; every run is bounded in time.
 //
 //   npm run build && node bench/observability-overhead.mjs [--seconds 10] [--connections 32] [--rounds 3]
-//        [--modes metrics+logs,full,10%] [--design paired|sequential]
+//        [--modes metrics+logs,full,10%] [--design paired|sequential] [--stream] [--max-tokens 16]
 //
 // The machine is shared and noisy, so by default each mode is measured *paired* with an "off" peer: both gateways
 // run at the same time on the same core, each under its own closed-loop load of `connections`, so whatever else
@@ -35,6 +35,10 @@ const seconds = Number(argument('seconds', 10));
 const connections = Number(argument('connections', 32));
 const rounds = Number(argument('rounds', 3));
 const design = argument('design', 'paired');
+// The default workload is the worst case for a fixed per-request cost: a short JSON answer. `--stream --max-tokens 256`
+// is closer to chat traffic (the gateway relays every chunk, so its own work per request is larger).
+const stream = process.argv.includes('--stream');
+const maxTokens = Number(argument('max-tokens', 16));
 if (design !== 'paired' && design !== 'sequential') throw new Error('--design is paired or sequential');
 const basePort = 19_700 + Math.floor(Math.random() * 100);
 const simPort = basePort;
@@ -134,7 +138,7 @@ function load(port, duration) {
     url: `http://127.0.0.1:${port}/v1/chat/completions`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model: 'sim-fast', max_tokens: 16, messages: [{ role: 'user', content: 'Hello there' }] }),
+    body: JSON.stringify({ model: 'sim-fast', max_tokens: maxTokens, stream, messages: [{ role: 'user', content: 'Hello there' }] }),
     connections,
     duration,
   });
@@ -199,7 +203,7 @@ try {
   await new Promise((resolve) => sinkServer.listen(sinkPort, '127.0.0.1', resolve));
   sim = start(['sim', '--port', String(simPort)], othersCpu);
   await waitFor(`http://127.0.0.1:${simPort}/v1/models`);
-  const header = `${design}, ${rounds} rounds × ${seconds} s, ${connections} connections per gateway, ${pin ? 'gateways pinned to core 0' : 'not pinned'}, node ${process.version}`;
+  const header = `${design}, ${stream ? 'streamed' : 'JSON'} answers of ${maxTokens} tokens, ${rounds} rounds × ${seconds} s, ${connections} connections per gateway, ${pin ? 'gateways pinned to core 0' : 'not pinned'}, node ${process.version}`;
   const rows = [];
   if (design === 'paired') {
     const pairs = Object.fromEntries(modeNames.map((name) => [name, []]));
@@ -261,7 +265,7 @@ try {
       );
     }
   }
-  console.log(`\n${JSON.stringify({ design, seconds, connections, rounds, pinned: pin, node: process.version, rows })}`);
+  console.log(`\n${JSON.stringify({ design, stream, maxTokens, seconds, connections, rounds, pinned: pin, node: process.version, rows })}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   if (sim) await stop(sim);
