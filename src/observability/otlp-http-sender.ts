@@ -51,6 +51,7 @@ export class OtlpHttpSender {
     this.agent = secure ? new HttpsAgent({ keepAlive: true, maxSockets: 2 }) : new HttpAgent({ keepAlive: true, maxSockets: 2 });
     this.send = secure ? httpsRequest : httpRequest;
     this.headers = {
+      'user-agent': 'breakwater-otlp-exporter/0.1.0',
       ...settings.headers,
       'content-type': 'application/x-protobuf',
       ...(settings.compression === 'gzip' ? { 'content-encoding': 'gzip' } : {}),

@@ -16,11 +16,10 @@ function varintSize(value: number): number {
   return 5;
 }
 
-function hexValue(code: number): number {
-  if (code <= 57) return code - 48; // 0-9
-  if (code >= 97) return code - 87; // a-f
-  return code - 55; // A-F
-}
+// Hex digit → value (ids are lowercase hex; uppercase is accepted as the SDK accepts it).
+const hexValues = new Uint8Array(128);
+for (let digit = 0; digit < 10; digit++) hexValues[48 + digit] = digit;
+for (let digit = 0; digit < 6; digit++) hexValues[97 + digit] = hexValues[65 + digit] = 10 + digit;
 
 export class ProtobufWriter {
   buffer: Buffer;
@@ -148,7 +147,7 @@ export class ProtobufWriter {
     const buffer = this.buffer;
     buffer[this.pos++] = length; // ids are 8 or 16 bytes: a one-byte length
     for (let index = 0; index < hex.length; index += 2) {
-      buffer[this.pos++] = (hexValue(hex.charCodeAt(index)) << 4) | hexValue(hex.charCodeAt(index + 1));
+      buffer[this.pos++] = ((hexValues[hex.charCodeAt(index) & 0x7f] as number) << 4) | (hexValues[hex.charCodeAt(index + 1) & 0x7f] as number);
     }
   }
 
