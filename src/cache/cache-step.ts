@@ -3,6 +3,7 @@
 import type { ChatRequest, StreamChunk } from '../core/types.js';
 import type { ChatOutcome, ChatStep, PipelineContext } from '../pipeline/context.js';
 import type { CacheEntry } from './cache-entry.js';
+import { recordStep, stepStart } from '../observability/events.js';
 import { publishCacheEvent, type CacheOutcome } from './cache-events.js';
 import { conversationFingerprint, exactKey, lastUserText, tenantHash, type CacheScope } from './cache-key.js';
 import type { CacheDecision, CachePolicy } from './cache-policy.js';
@@ -15,6 +16,8 @@ const maxCoalesceRounds = 3;
 
 export function createCacheStep(cache: ResponseCache, policy: CachePolicy): ChatStep {
   return async (request, context, next) => {
+    const startedAt = stepStart();
+    if (startedAt !== 0) context.record.cacheLookupStartedAt = startedAt;
     const decision = policy.decide(request, context.clientHeaders);
     if (!decision) {
       mark(cache, context, 'bypass');
@@ -160,6 +163,7 @@ async function* replay(completion: Parameters<typeof replayCompletion>[0]): Asyn
 function mark(cache: ResponseCache, context: PipelineContext, outcome: CacheOutcome): void {
   context.responseHeaders['x-breakwater-cache'] = outcome;
   context.record.cache = outcome;
+  if (context.record.cacheLookupStartedAt !== undefined) recordStep(context.record, 'cache lookup', context.record.cacheLookupStartedAt, outcome);
   publishCacheEvent({ gatewayId: cache.gatewayId, type: 'lookup', outcome });
 }
 

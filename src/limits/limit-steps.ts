@@ -4,6 +4,7 @@ import { consumedTokens, withConsumption } from '../accounting/consumption.js';
 import { costOfUsage, type PriceSource } from '../accounting/prices.js';
 import { estimateChat, estimateEmbeddings } from '../accounting/request-estimate.js';
 import { identifyUser } from '../accounting/request-identity.js';
+import { recordStep, stepStart } from '../observability/events.js';
 import type { ChatStep, EmbeddingsStep, PipelineContext } from '../pipeline/context.js';
 import type { BudgetPolicy } from './budget-policy.js';
 import type { RateLimitPolicy } from './rate-limit-policy.js';
@@ -12,7 +13,7 @@ export function rateLimitChatStep(policy: RateLimitPolicy, prices: PriceSource, 
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateChat(context, request, prices, defaultMaxTokens);
-    const admission = await policy.admit(context, request.model, estimate);
+    const admission = await timed(context, 'rate limit', () => policy.admit(context, request.model, estimate));
     return withConsumption(
       context,
       () => next(request),
@@ -28,7 +29,7 @@ export function budgetChatStep(policy: BudgetPolicy, prices: PriceSource, defaul
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateChat(context, request, prices, defaultMaxTokens);
-    const reservation = await policy.reserve(context, estimate);
+    const reservation = await timed(context, 'budget', () => policy.reserve(context, estimate));
     return withConsumption(
       context,
       () => next(request),
@@ -45,7 +46,7 @@ export function rateLimitEmbeddingsStep(policy: RateLimitPolicy, prices: PriceSo
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateEmbeddings(context, request, prices);
-    const admission = await policy.admit(context, request.model, estimate);
+    const admission = await timed(context, 'rate limit', () => policy.admit(context, request.model, estimate));
     let used = 0;
     try {
       const result = await next(request);
@@ -61,7 +62,7 @@ export function budgetEmbeddingsStep(policy: BudgetPolicy, prices: PriceSource):
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateEmbeddings(context, request, prices);
-    const reservation = await policy.reserve(context, estimate);
+    const reservation = await timed(context, 'budget', () => policy.reserve(context, estimate));
     let tokens = 0;
     try {
       const result = await next(request);
@@ -78,4 +79,21 @@ export function budgetEmbeddingsStep(policy: BudgetPolicy, prices: PriceSource):
 export function priceFor(prices: PriceSource, context: PipelineContext, requestedModel: string) {
   const { upstreamModel, model } = context.record;
   return (upstreamModel ? prices.priceOf(upstreamModel) : undefined) ?? (model ? prices.priceOf(model) : undefined) ?? prices.priceOf(requestedModel);
+}
+
+/** Runs a step's admission, keeping its timing and outcome for the trace when tracing asks for it (else: as is). */
+function timed<T>(context: PipelineContext, name: 'rate limit' | 'budget', admit: () => Promise<T>): Promise<T> {
+  const startedAt = stepStart();
+  return startedAt === 0 ? admit() : timedAdmission(context, name, startedAt, admit);
+}
+
+async function timedAdmission<T>(context: PipelineContext, name: 'rate limit' | 'budget', startedAt: number, admit: () => Promise<T>): Promise<T> {
+  try {
+    const admitted = await admit();
+    recordStep(context.record, name, startedAt, 'admitted');
+    return admitted;
+  } catch (error) {
+    recordStep(context.record, name, startedAt, (error as { code?: string }).code ?? 'error');
+    throw error;
+  }
 }

@@ -1,5 +1,6 @@
 // Named diagnostics channels the core publishes on; metrics and logs subscribe (they are never imported by the core).
 import { channel } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
 import type { UpstreamErrorKind } from '../core/errors.js';
 
 /** What the gateway knows about one API request; filled in along the request path. */
@@ -41,6 +42,32 @@ export interface RequestRecord {
   streamStarted?: boolean;
   /** Token counts were estimated by the gateway (a stream cut before the upstream reported usage). */
   usageEstimated?: boolean;
+  /** performance.now() when the cache step began its lookup (only while step timings are kept). */
+  cacheLookupStartedAt?: number;
+  /** Timed pipeline steps (rate limit, budget, cache lookup), kept only while tracing asks for them. */
+  steps?: StepTiming[];
+}
+
+/** One pipeline step's admission work: when it ran (performance.now()) and how it ended. */
+export interface StepTiming {
+  name: 'rate limit' | 'budget' | 'cache lookup';
+  startedAt: number;
+  endedAt: number;
+  /** `admitted`, an error code (`BW_ERR_RATE_LIMITED`…), or the cache outcome (`hit`, `miss`…). */
+  outcome: string;
+}
+
+/** Switched on by tracing (the only reader): off, a step pays one property read. */
+export const stepTimings = { enabled: false };
+
+/** The time to pass as `startedAt` to `recordStep` (0 when timings are off). */
+export function stepStart(): number {
+  return stepTimings.enabled ? performance.now() : 0;
+}
+
+export function recordStep(record: RequestRecord, name: StepTiming['name'], startedAt: number, outcome: string): void {
+  if (!stepTimings.enabled || startedAt === 0) return;
+  (record.steps ??= []).push({ name, startedAt, endedAt: performance.now(), outcome });
 }
 
 /** One upstream attempt, published when it ends. */
