@@ -124,3 +124,30 @@ test('requests outside the gateway (the test client itself) produce no spans', a
   await tracing?.flush();
   assert.equal(exporter.getFinishedSpans().length, 0);
 });
+
+test('an attempt that cannot connect is an error span naming the transport failure', async () => {
+  const { createServer } = await import('node:net');
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const dead = await startTestGateway({ providers: [{ name: 'dead', type: 'openai-compatible', base_url: `http://127.0.0.1:${port}/v1`, models: ['dead-model'] }] });
+  try {
+    exporter.reset();
+    const response = await postJson(`${dead.url}/v1/chat/completions`, { model: 'dead-model', messages: [{ role: 'user', content: 'hi' }] }, { 'x-request-id': 'trace-dead-1' });
+    assert.ok(response.status >= 500, `a gateway error (${response.status})`);
+    await tracing?.flush();
+    const server = exporter.getFinishedSpans().find((span) => span.attributes['breakwater.request_id'] === 'trace-dead-1');
+    assert.ok(server, 'the server span');
+    const { clients } = spansOfTrace(server.spanContext().traceId);
+    assert.ok(clients.length >= 1, 'at least one attempt span');
+    for (const client of clients) {
+      assert.equal(client.status.code, 2, 'the attempt is an error');
+      assert.equal(client.attributes['http.response.status_code'], undefined, 'no response');
+      assert.equal(typeof client.attributes['error.type'], 'string');
+      assert.equal(client.attributes['gen_ai.provider.name'], 'dead');
+    }
+  } finally {
+    await dead.close();
+  }
+});
