@@ -221,3 +221,15 @@ test('a full queue drops spans, counts them and says so in one warning; a failed
   assert.deepEqual(processor.stats(), { exportedSpans: 2, droppedSpans: 3, failedSpans: 2, failedExports: 1 });
   assert.ok(warnings.some((line) => line.object.failed_spans === 2 && line.object.reason === 'collector answered 500'));
 });
+
+test('retries stop at OTEL_BSP_EXPORT_TIMEOUT', async () => {
+  const settings = settingsFor({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collectorUrl}/v1/traces`, OTEL_BSP_EXPORT_TIMEOUT: '1500' });
+  let now = 1_000_000;
+  const sender = new OtlpHttpSender(settings, { now: () => now, sleep: async (ms: number) => void (now += ms) });
+  collector.received.length = 0;
+  collector.answers = Array.from({ length: 10 }, () => ({ status: 503 }));
+  await assert.rejects(sender.export(Buffer.from('late')), /no time left to retry/);
+  assert.equal(collector.received.length, 2, 'one retry fits in 1.5 s (about 1 s of backoff), a second would not');
+  collector.answers = [];
+  sender.close();
+});
