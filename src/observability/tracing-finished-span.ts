@@ -1,6 +1,7 @@
 // A finished span as the SDK's span processors and exporters read it (ReadableSpan), made in one step when the work
-// it describes is over. The span builder keeps a few plain fields per request and makes these at the end, instead
-// of driving the SDK's live Span (attribute validation, limits and time conversions on every call, for every request).
+// it describes is over, for an SDK span processor (tracing-span-sink.ts's ProcessorSpanSink), instead of driving the
+// SDK's live Span (attribute validation, limits and time conversions on every call, for every request). The default
+// OTLP/protobuf path never makes these: it encodes the builder's fields directly (otlp-batch-processor.ts).
 import type { Attributes, HrTime, Link, SpanContext, SpanKind, SpanStatus } from '@opentelemetry/api';
 import type { InstrumentationScope } from '@opentelemetry/core';
 import type { Resource } from '@opentelemetry/resources';
