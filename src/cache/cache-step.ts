@@ -16,7 +16,7 @@ const maxCoalesceRounds = 3;
 
 export function createCacheStep(cache: ResponseCache, policy: CachePolicy): ChatStep {
   return async (request, context, next) => {
-    const startedAt = stepStart();
+    const startedAt = stepStart(context.record);
     if (startedAt !== 0) context.record.cacheLookupStartedAt = startedAt;
     const decision = policy.decide(request, context.clientHeaders);
     if (!decision) {

@@ -83,7 +83,7 @@ export function priceFor(prices: PriceSource, context: PipelineContext, requeste
 
 /** Runs a step's admission, keeping its timing and outcome for the trace when tracing asks for it (else: as is). */
 function timed<T>(context: PipelineContext, name: 'rate limit' | 'budget', admit: () => Promise<T>): Promise<T> {
-  const startedAt = stepStart();
+  const startedAt = stepStart(context.record);
   return startedAt === 0 ? admit() : timedAdmission(context, name, startedAt, admit);
 }
 

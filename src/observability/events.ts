@@ -42,10 +42,14 @@ export interface RequestRecord {
   streamStarted?: boolean;
   /** Token counts were estimated by the gateway (a stream cut before the upstream reported usage). */
   usageEstimated?: boolean;
-  /** performance.now() when the cache step began its lookup (only while step timings are kept). */
+  /** Set by tracing on a sampled request: its pipeline steps keep their timings (`steps`) for child spans. */
+  timeSteps?: boolean;
+  /** performance.now() when the cache step began its lookup (timed requests only). */
   cacheLookupStartedAt?: number;
-  /** Timed pipeline steps (rate limit, budget, cache lookup), kept only while tracing asks for them. */
+  /** Timed pipeline steps (rate limit, budget, cache lookup) of a sampled request. */
   steps?: StepTiming[];
+  /** The span builder's state for this request while tracing is on (see tracing-ids.ts); opaque to everything else. */
+  trace?: { traceId: string };
 }
 
 /** One pipeline step's admission work: when it ran (performance.now()) and how it ended. */
@@ -57,16 +61,13 @@ export interface StepTiming {
   outcome: string;
 }
 
-/** Switched on by tracing (the only reader): off, a step pays one property read. */
-export const stepTimings = { enabled: false };
-
-/** The time to pass as `startedAt` to `recordStep` (0 when timings are off). */
-export function stepStart(): number {
-  return stepTimings.enabled ? performance.now() : 0;
+/** The time to pass as `startedAt` to `recordStep`: 0 unless tracing sampled the request (then one field read). */
+export function stepStart(record: RequestRecord): number {
+  return record.timeSteps === true ? performance.now() : 0;
 }
 
 export function recordStep(record: RequestRecord, name: StepTiming['name'], startedAt: number, outcome: string): void {
-  if (!stepTimings.enabled || startedAt === 0) return;
+  if (startedAt === 0) return;
   (record.steps ??= []).push({ name, startedAt, endedAt: performance.now(), outcome });
 }
 

@@ -180,6 +180,7 @@ export class SpanBuilder {
           ? { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }
           : { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED, traceState: parent.traceState };
       state = { traceId, sampled: true, record, context, parent, traceState, attempts: undefined, ended: false };
+      record.timeSteps = true; // the rate-limit, budget and cache steps keep their timings for child spans
     } else if (parent) {
       // Not recorded here, but the caller's trace goes on upstream with its decision intact.
       state = { traceId, sampled: false, record, context: parent, parent, traceState, attempts: undefined, ended: false };
@@ -214,6 +215,7 @@ export class SpanBuilder {
       }
     }
     const sink = this.sink;
+    if (record.steps !== undefined) this.stepSpans(state, record);
     sink.begin(`${record.method} ${record.route}`, SpanKind.SERVER, state.context, state.parent, epoch(record.startedAt), endMs, record.status >= 500);
     sink.string('http.request.method', record.method);
     sink.string('http.route', record.route);
@@ -227,6 +229,20 @@ export class SpanBuilder {
     if (record.errorCode) sink.string('error.type', record.errorCode);
     if (record.clientClosed) sink.value('breakwater.client_closed', true);
     sink.end();
+  }
+
+  /** An internal child span per timed pipeline step (rate limit, budget, cache lookup) with its outcome. */
+  private stepSpans(state: RequestTrace, record: RequestRecord): void {
+    const sink = this.sink;
+    for (const step of record.steps ?? []) {
+      const context: SpanContext = { traceId: state.context.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
+      // A refusal (429, budget) is the step doing its job; only a step that could not decide is an error.
+      const failed = step.outcome === 'error' || step.outcome.endsWith('_UNAVAILABLE');
+      sink.begin(`breakwater ${step.name}`, SpanKind.INTERNAL, context, state.context, epoch(step.startedAt), epoch(step.endedAt), failed);
+      sink.string('breakwater.step.outcome', step.outcome);
+      if (step.name === 'cache lookup' && record.cacheSimilarity !== undefined) sink.number('breakwater.cache.similarity', record.cacheSimilarity);
+      sink.end();
+    }
   }
 
   private openRequest(gatewayId: number, requestId: string): RequestTrace | undefined {

@@ -24,15 +24,37 @@ export function registerRequestContexts(app: FastifyInstance, gatewayId: number)
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (probeRoutes.has(route)) return done();
+    // Every field is present from the start (undefined until known), so all records share one hidden class: code
+    // that reads them (steps, metrics, logs, traces) stays monomorphic instead of meeting a shape per path taken.
     const record: RequestRecord = {
       gatewayId,
       requestId: request.id,
       route,
       method: request.method,
       startedAt: performance.now(),
+      model: undefined,
+      modelLabel: undefined,
+      provider: undefined,
+      upstreamModel: undefined,
       stream: false,
       status: 0,
+      timeToFirstTokenMs: undefined,
+      durationMs: undefined,
+      promptTokens: undefined,
+      completionTokens: undefined,
+      errorCode: undefined,
       clientClosed: false,
+      cache: undefined,
+      cacheSimilarity: undefined,
+      attempts: undefined,
+      upstreamMs: undefined,
+      finishReason: undefined,
+      streamStarted: undefined,
+      usageEstimated: undefined,
+      timeSteps: undefined,
+      cacheLookupStartedAt: undefined,
+      steps: undefined,
+      trace: undefined,
     };
     const controller = new AbortController();
     contexts.set(request, { record, signal: controller.signal, clientHeaders: request.headers, principal: { keyId: 'anonymous' }, responseHeaders: {} });
