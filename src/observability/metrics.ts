@@ -5,6 +5,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
 import { droppedLogLines } from './log-writer.js';
+import { traceExportTotals } from './trace-export-totals.js';
 import { CounterFamily, GaugeFamily, HistogramFamily, type CounterCell, type GaugeCell, type HistogramCell } from './fast-metrics.js';
 
 /** The gateway's own cost per request: from half a millisecond to a second. */
@@ -85,6 +86,19 @@ export class Metrics {
         const dropped = droppedLogLines();
         if (dropped > dropsCounted) this.inc(dropped - dropsCounted);
         dropsCounted = dropped;
+      },
+    });
+    const spansCounted = { exported: 0, dropped: 0, failed: 0 };
+    new Counter({
+      name: 'breakwater_trace_spans_total',
+      help: "Spans handed to the gateway's OTLP/HTTP exporter, by outcome: exported, dropped (queue full), failed (not delivered)",
+      labelNames: ['outcome'],
+      registers,
+      collect() {
+        for (const [outcome, total] of [['exported', traceExportTotals.exportedSpans], ['dropped', traceExportTotals.droppedSpans], ['failed', traceExportTotals.failedSpans]] as const) {
+          if (total > spansCounted[outcome]) this.inc({ outcome }, total - spansCounted[outcome]);
+          spansCounted[outcome] = total;
+        }
       },
     });
     subscribe('breakwater:stream:start', this.onStreamStart);

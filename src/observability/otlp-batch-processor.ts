@@ -7,6 +7,7 @@ import type { AttributeValue, SpanContext, SpanKind } from '@opentelemetry/api';
 import type { OtlpExportSettings } from './otlp-exporter-settings.js';
 import { ProtobufWriter } from './otlp-protobuf-writer.js';
 import { beginSpan, encodeRequest, endSpan, numberAttribute, requestHeadroom, stringAttribute, valueAttribute, type RequestFrame } from './otlp-trace-encoding.js';
+import { traceExportTotals } from './trace-export-totals.js';
 import type { SpanSink } from './tracing-span-sink.js';
 
 /** What is delivered or lost, for the log line and for tests. */
@@ -78,6 +79,7 @@ export class OtlpBatchProcessor implements SpanSink {
       this.skipping = true;
       if (!this.closed) {
         this.counts.droppedSpans++;
+        traceExportTotals.droppedSpans++;
         this.report();
       }
       return;
@@ -155,8 +157,10 @@ export class OtlpBatchProcessor implements SpanSink {
         try {
           await this.options.sender.export(next.request);
           this.counts.exportedSpans += next.spans;
+          traceExportTotals.exportedSpans += next.spans;
         } catch (failure) {
           this.counts.failedSpans += next.spans;
+          traceExportTotals.failedSpans += next.spans;
           this.counts.failedExports++;
           this.lastFailure = failure instanceof Error ? failure.message : String(failure);
           this.report();

@@ -123,6 +123,9 @@ test('a gateway with OTEL_EXPORTER_OTLP_ENDPOINT sends its spans to <endpoint>/v
   assert.equal(client?.attributes['gen_ai.usage.output_tokens'], 3);
   assert.deepEqual(client?.attributes['gen_ai.response.finish_reasons'], ['stop']);
   assert.equal(upstream.received.at(-1)?.traceparent, `00-${client?.traceId}-${client?.spanId}-01`);
+  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+  const exported = Number(/breakwater_trace_spans_total\{outcome="exported"\} (\d+)/.exec(metrics)?.[1]);
+  assert.ok(exported >= 2, `the exported spans are counted in /metrics (${exported})`);
 });
 
 function settingsFor(env: NodeJS.ProcessEnv): OtlpExportSettings {
