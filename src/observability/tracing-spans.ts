@@ -120,6 +120,8 @@ interface ServerAddress {
   port?: number;
 }
 const maxRememberedOrigins = 256;
+/** A quick admission step shorter than this is an attribute of the server span, not a span of its own. */
+const stepSpanMinMs = 1;
 
 export class SpanBuilder {
   /** Open API requests by request id: what an upstream request's `x-request-id` names. Emptied at request end. */
@@ -228,13 +230,19 @@ export class SpanBuilder {
     if (record.timeToFirstTokenMs !== undefined) sink.number('breakwater.time_to_first_token_ms', record.timeToFirstTokenMs);
     if (record.errorCode) sink.string('error.type', record.errorCode);
     if (record.clientClosed) sink.value('breakwater.client_closed', true);
+    if (record.steps !== undefined) this.stepAttributes(record);
     sink.end();
   }
 
-  /** An internal child span per timed pipeline step (rate limit, budget, cache lookup) with its outcome. */
+  /**
+   * An internal child span per timed pipeline step worth one: a cache lookup, a step that refused or could not decide,
+   * or one that took a millisecond or more (waiting on Redis, say). A quick admission is only an attribute of the
+   * server span (`breakwater.rate_limit.outcome`…): a span each would cost more than the step it describes.
+   */
   private stepSpans(state: RequestTrace, record: RequestRecord): void {
     const sink = this.sink;
     for (const step of record.steps ?? []) {
+      if (step.name !== 'cache lookup' && step.outcome === 'admitted' && step.endedAt - step.startedAt < stepSpanMinMs) continue;
       const context: SpanContext = { traceId: state.context.traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED };
       // A refusal (429, budget) is the step doing its job; only a step that could not decide is an error.
       const failed = step.outcome === 'error' || step.outcome.endsWith('_UNAVAILABLE');
@@ -242,6 +250,14 @@ export class SpanBuilder {
       sink.string('breakwater.step.outcome', step.outcome);
       if (step.name === 'cache lookup' && record.cacheSimilarity !== undefined) sink.number('breakwater.cache.similarity', record.cacheSimilarity);
       sink.end();
+    }
+  }
+
+  /** Quick admissions as attributes of the server span (see stepSpans). */
+  private stepAttributes(record: RequestRecord): void {
+    for (const step of record.steps ?? []) {
+      if (step.name === 'rate limit') this.sink.string('breakwater.rate_limit.outcome', step.outcome);
+      else if (step.name === 'budget') this.sink.string('breakwater.budget.outcome', step.outcome);
     }
   }
 
