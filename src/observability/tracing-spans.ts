@@ -15,25 +15,15 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { SpanKind, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { TraceState, parseTraceParent } from '@opentelemetry/core';
+import type { UpstreamRequestMessage } from '../providers/http-client.js';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
 import { rememberTrace, traceOf } from './tracing-ids.js';
 import { newSpanId, newTraceId } from './tracing-random-ids.js';
 import type { SampleDecider } from './tracing-sampler.js';
 import type { SpanSink } from './tracing-span-sink.js';
 
-/** `breakwater:upstream:request:*`, published by src/providers/http-client.ts (the fields we use). */
-interface UpstreamRequestNotice {
-  requestId: string | undefined;
-  method: string;
-  origin: string;
-  path: string;
-  body: string | undefined;
-  statusCode?: number;
-  error?: unknown;
-  traceparent?: string;
-  tracestate?: string;
-  context?: unknown;
-}
+/** `breakwater:upstream:request:*`, published by src/providers/http-client.ts. */
+type UpstreamRequestNotice = UpstreamRequestMessage;
 
 /** `breakwater:upstream:attempt`, published by the reliability executor when an attempt ends (fields we read). */
 interface AttemptNotice {
