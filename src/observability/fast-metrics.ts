@@ -63,34 +63,28 @@ abstract class Family<Cell> {
   }
 }
 
-/** A counter series: add to `value` (never subtract). */
-export interface CounterCell {
+/** A counter or gauge series: one number (a counter's only grows). */
+export interface ValueCell {
   value: number;
 }
+export type CounterCell = ValueCell;
+export type GaugeCell = ValueCell;
 
-export class CounterFamily extends Family<CounterCell> {
+abstract class ValueFamily extends Family<ValueCell> {
+  protected newCell(): ValueCell {
+    return { value: 0 };
+  }
+  protected valuesOf(labels: Labels, cell: ValueCell, into: MetricValue[]): void {
+    into.push({ labels, value: cell.value });
+  }
+}
+
+export class CounterFamily extends ValueFamily {
   readonly type = 'counter';
-  protected newCell(): CounterCell {
-    return { value: 0 };
-  }
-  protected valuesOf(labels: Labels, cell: CounterCell, into: MetricValue[]): void {
-    into.push({ labels, value: cell.value });
-  }
 }
 
-/** A gauge series: set, add or subtract `value`. */
-export interface GaugeCell {
-  value: number;
-}
-
-export class GaugeFamily extends Family<GaugeCell> {
+export class GaugeFamily extends ValueFamily {
   readonly type = 'gauge';
-  protected newCell(): GaugeCell {
-    return { value: 0 };
-  }
-  protected valuesOf(labels: Labels, cell: GaugeCell, into: MetricValue[]): void {
-    into.push({ labels, value: cell.value });
-  }
 }
 
 export class HistogramCell {
