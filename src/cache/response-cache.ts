@@ -60,6 +60,11 @@ export class ResponseCache {
     return this.options.gatewayId;
   }
 
+  /** Announcements from other replicas are arriving (true without a shared store). */
+  get subscribedToReplicas(): boolean {
+    return this.options.store?.subscribed ?? true;
+  }
+
   /** The semantic cache, once it can serve. */
   get semantic(): SemanticCache | undefined {
     return this.semanticCache;

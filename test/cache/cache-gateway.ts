@@ -23,6 +23,10 @@ export async function startCacheGateway(cache: Record<string, unknown>, raw: Rec
     },
   );
   await server.gateway.cache?.cache.ready;
+  // On a loaded machine the replica-announcement subscriber may still be connecting when `ready` settles.
+  for (let waited = 0; server.gateway.cache && !server.gateway.cache.cache.subscribedToReplicas && waited < 15_000; waited += 20) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
   return server;
 }
 

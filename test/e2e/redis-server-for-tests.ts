@@ -26,7 +26,12 @@ export class ThrowawayRedis {
 
   /** Starts redis-server, or resolves undefined when it is not installed (outside CI). */
   static async start(): Promise<ThrowawayRedis | undefined> {
-    const redis = new ThrowawayRedis(await freePort());
+    return ThrowawayRedis.startOn(await freePort());
+  }
+
+  /** Starts redis-server on a given (free) port, or resolves undefined when it is not installed (outside CI). */
+  static async startOn(port: number): Promise<ThrowawayRedis | undefined> {
+    const redis = new ThrowawayRedis(port);
     try {
       await redis.restart();
       return redis;

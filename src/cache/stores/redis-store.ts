@@ -1,6 +1,5 @@
 // L2 in Redis, shared by every replica: entries as JSON strings with a PX expiry, a sorted set of semantic
 // entries (by expiry) for warm-up, and a pub/sub channel announcing new entries and purges to the other replicas.
-import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { parseEntry, type CacheEntry } from '../cache-entry.js';
@@ -15,6 +14,7 @@ export class RedisStore implements SharedStore {
   /** Tells this replica's own announcements apart from the others'. */
   private readonly origin = randomUUID();
   private subscriber: Redis | undefined;
+  subscribed = false;
 
   constructor(
     private readonly client: Redis,
@@ -87,14 +87,6 @@ export class RedisStore implements SharedStore {
 
   async onAnnouncement(listener: (announcement: CacheAnnouncement) => void): Promise<void> {
     const subscriber = (this.subscriber = this.createSubscriber());
-    if (subscriber.status !== 'ready') {
-      let timer: NodeJS.Timeout | undefined;
-      try {
-        await Promise.race([once(subscriber, 'ready'), new Promise((_, reject) => (timer = setTimeout(reject, readyTimeoutMs, new Error('redis subscriber not ready'))))]);
-      } finally {
-        clearTimeout(timer);
-      }
-    }
     subscriber.on('message', (_channel: string, text: string) => {
       try {
         const message = JSON.parse(text) as CacheAnnouncement & { origin?: string };
@@ -103,7 +95,30 @@ export class RedisStore implements SharedStore {
         // Not ours: ignore.
       }
     });
-    await subscriber.subscribe(this.channel);
+    // Subscribe whenever the connection is ready until it has worked once (ioredis re-subscribes by itself after
+    // that): a subscriber that is slow to connect at start-up joins late instead of missing every announcement for
+    // the life of the process.
+    const subscribed = new Promise<void>((resolve) => {
+      const attempt = () => {
+        if (this.subscribed) return;
+        subscriber.subscribe(this.channel).then(
+          () => {
+            this.subscribed = true;
+            subscriber.off('ready', attempt);
+            resolve();
+          },
+          () => undefined, // not connected yet: the next 'ready' tries again
+        );
+      };
+      subscriber.on('ready', attempt);
+      if (subscriber.status === 'ready') attempt();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([subscribed, new Promise((_, reject) => (timer = setTimeout(reject, readyTimeoutMs, new Error('redis subscriber not ready yet (it subscribes when Redis answers)'))))]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async close(): Promise<void> {

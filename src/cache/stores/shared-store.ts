@@ -20,8 +20,13 @@ export interface SharedStore {
   semanticEntries(limit: number): Promise<CacheEntry[]>;
   /** Tells the other replicas (no-op for a store only this process uses). */
   announce(announcement: CacheAnnouncement): Promise<void>;
-  /** Calls `listener` for announcements from other replicas. */
+  /**
+   * Calls `listener` for announcements from other replicas. Resolves once subscribed; rejects if that takes too
+   * long, but a store keeps trying in the background and `subscribed` turns true when it succeeds.
+   */
   onAnnouncement(listener: (announcement: CacheAnnouncement) => void): Promise<void>;
+  /** Announcements from other replicas are arriving (a store only this process uses: always true). */
+  readonly subscribed: boolean;
   close(): Promise<void>;
 }
 

@@ -94,6 +94,9 @@ export class SqliteStore implements SharedStore {
     return Promise.resolve();
   }
 
+  /** Only this process uses the file: there is nobody to hear from. */
+  readonly subscribed = true;
+
   onAnnouncement(_listener: (announcement: CacheAnnouncement) => void): Promise<void> {
     return Promise.resolve();
   }
