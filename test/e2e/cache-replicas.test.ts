@@ -9,7 +9,7 @@ import { chat, chatBody, startCacheGateway } from '../cache/cache-gateway.js';
 const cacheSettings = { store: 'redis', semantic: { enabled: true } };
 
 async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 3_000;
+  const deadline = Date.now() + 10_000; // generous: a loaded CI machine; the poll returns as soon as it holds
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
