@@ -208,8 +208,12 @@ const keyTag = (1 << 3) | wireLengthDelimited;
 const valueTag = (2 << 3) | wireLengthDelimited;
 const stringValueTag = (1 << 3) | wireLengthDelimited;
 
-export function stringAttribute(writer: ProtobufWriter, key: string, value: string): void {
-  writer.ensure(16 + 3 * (key.length + value.length));
+/**
+ * Writes an attribute's KeyValue up to its value (tag, reserved length, key, value tag, reserved length), with room
+ * for `valueBytes` more; returns where the pair's length byte is (the value's is at writer.pos − 1).
+ */
+function keyValuePrefix(writer: ProtobufWriter, key: string, valueBytes: number): number {
+  writer.ensure(16 + 3 * key.length + valueBytes);
   const buffer = writer.buffer;
   let pos = writer.pos;
   buffer[pos++] = keyValueTag;
@@ -217,25 +221,22 @@ export function stringAttribute(writer: ProtobufWriter, key: string, value: stri
   buffer[pos++] = keyTag;
   pos = writeStringAt(buffer, pos, key);
   buffer[pos++] = valueTag;
-  const any = pos++;
-  buffer[pos++] = stringValueTag;
-  pos = writeStringAt(buffer, pos, value);
-  writer.pos = pos;
+  writer.pos = pos + 1; // the value's length byte
+  return pair;
+}
+
+export function stringAttribute(writer: ProtobufWriter, key: string, value: string): void {
+  const pair = keyValuePrefix(writer, key, 3 * value.length + 6);
+  const any = writer.pos - 1;
+  writer.buffer[writer.pos] = stringValueTag;
+  writer.pos = writeStringAt(writer.buffer, writer.pos + 1, value);
   writer.finishLength(any);
   writer.finishLength(pair);
 }
 
 export function numberAttribute(writer: ProtobufWriter, key: string, value: number): void {
-  writer.ensure(32 + 3 * key.length);
-  const buffer = writer.buffer;
-  let pos = writer.pos;
-  buffer[pos++] = keyValueTag;
-  const pair = pos++;
-  buffer[pos++] = keyTag;
-  pos = writeStringAt(buffer, pos, key);
-  buffer[pos++] = valueTag;
-  const any = pos++;
-  writer.pos = pos;
+  const pair = keyValuePrefix(writer, key, 16);
+  const any = writer.pos - 1;
   writeNumber(writer, value);
   writer.finishLength(any);
   writer.finishLength(pair);
