@@ -30,6 +30,22 @@ test('every line arrives in order, in batches, and flush(cb) waits for the write
   }
 });
 
+test('a line larger than a batch is written whole and in order between its neighbours', async () => {
+  const file = tempFile();
+  const writer = new BatchedLogWriter(file.fd, { batchBytes: 4096, flushMs: 10_000 });
+  try {
+    const big = `{"big":"${'é'.repeat(3000)}"}\n`;
+    writer.write('{"n":1}\n');
+    writer.write(big);
+    writer.write('{"n":2}\n');
+    await new Promise<void>((resolve) => writer.flush(() => resolve()));
+    assert.equal(readFileSync(file.path, 'utf8'), `{"n":1}\n${big}{"n":2}\n`);
+  } finally {
+    writer.close();
+    file.done();
+  }
+});
+
 test('a lone line is written after flushMs without any further traffic', async () => {
   const file = tempFile();
   const writer = new BatchedLogWriter(file.fd, { batchBytes: 1 << 20, flushMs: 20 });
