@@ -1,9 +1,12 @@
 // POSTs one encoded OTLP batch to the collector: protobuf body (gzipped on the thread pool when asked), the
 // configured headers, a per-request timeout, retries on 429/502/503/504 with bounded exponential backoff (honouring
 // Retry-After) inside the batch's export deadline, and redirects never followed.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// It goes through undici, the client the gateway already uses upstream, not node:http's: a node:http client in the
+// same process runs its requests and responses through the functions the HTTP server's requests run through
+// (OutgoingMessage, IncomingMessage, stream internals), which then see more object shapes and slow down for every
+// API request (measured: bench/RESULTS.md).
 import { gzip } from 'node:zlib';
+import { Client } from 'undici';
 import { systemClock, type Clock } from '../reliability/clock.js';
 import type { OtlpExportSettings } from './otlp-exporter-settings.js';
 
@@ -39,17 +42,17 @@ function retryAfterMs(value: string | undefined, now: number): number | undefine
 }
 
 export class OtlpHttpSender {
-  private readonly agent: HttpAgent;
-  private readonly send: typeof httpRequest;
+  private readonly client: Client;
+  private readonly path: string;
   private readonly headers: Record<string, string>;
 
   constructor(
     private readonly settings: OtlpExportSettings,
     private readonly clock: Clock = systemClock,
   ) {
-    const secure = settings.url.protocol === 'https:';
-    this.agent = secure ? new HttpsAgent({ keepAlive: true, maxSockets: 2 }) : new HttpAgent({ keepAlive: true, maxSockets: 2 });
-    this.send = secure ? httpsRequest : httpRequest;
+    // One connection: batches are sent one at a time (otlp-batch-processor.ts), kept alive between them.
+    this.client = new Client(settings.url.origin, { keepAliveTimeout: 30_000, connect: { timeout: settings.timeoutMs } });
+    this.path = settings.url.pathname + settings.url.search;
     this.headers = {
       'user-agent': 'breakwater-otlp-exporter/0.1.0',
       ...settings.headers,
@@ -78,28 +81,31 @@ export class OtlpHttpSender {
   }
 
   close(): void {
-    this.agent.destroy();
+    void this.client.destroy().catch(() => undefined);
   }
 
-  private post(body: Buffer, timeoutMs: number): Promise<Answer> {
-    return new Promise((resolve, reject) => {
-      const outgoing = this.send(this.settings.url, {
+  private async post(body: Buffer, timeoutMs: number): Promise<Answer> {
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    timer.unref();
+    try {
+      // undici never follows a redirect unless asked: a 3xx is an answer like any other (and not retried).
+      const response = await this.client.request({
+        path: this.path,
         method: 'POST',
-        agent: this.agent,
         headers: { ...this.headers, 'content-length': String(body.length) },
+        body,
+        signal: controller.signal,
       });
-      const timer = setTimeout(() => outgoing.destroy(new OtlpExportError(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      timer.unref();
-      outgoing.on('close', () => clearTimeout(timer));
-      outgoing.on('response', (response: IncomingMessage) => {
-        // The answer (an ExportTraceServiceResponse, maybe a partial success) is read and discarded.
-        response.resume();
-        const retryAfter = response.headers['retry-after'];
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) }));
-        response.on('error', reject);
-      });
-      outgoing.on('error', (failure) => reject(failure instanceof OtlpExportError ? failure : new OtlpExportError(failure.message)));
-      outgoing.end(body);
-    });
+      // The answer (an ExportTraceServiceResponse, maybe a partial success) is read and discarded.
+      await response.body.dump({ limit: 64 * 1024 });
+      const retryAfter = response.headers['retry-after'];
+      return { status: response.statusCode, ...(typeof retryAfter === 'string' ? { retryAfter } : {}) };
+    } catch (failure) {
+      if (controller.signal.aborted) throw new OtlpExportError(`no answer within ${timeoutMs} ms`);
+      throw new OtlpExportError(failure instanceof Error ? failure.message : String(failure));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

@@ -2,11 +2,10 @@
 // Loaded by tracing.ts only when tracing is on. The builder writes finished spans itself (no Tracer: see
 // tracing-spans.ts), so the sampler is applied by the builder from OTEL_TRACES_SAMPLER. OTLP/HTTP protobuf (the
 // default) goes through the gateway's own batch processor (otlp-batch-processor.ts); OTLP/JSON, the console and a
-// processor passed in (tests) through the SDK's.
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtobufTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+// processor passed in (tests) through the SDK's, whose exporters are loaded only then (they bring node:http's client
+// and protobufjs, which the default pipeline does not use).
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, ConsoleSpanExporter, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OtlpBatchProcessor } from './otlp-batch-processor.js';
 import { otlpExportSettingsFromEnv } from './otlp-exporter-settings.js';
 import { OtlpHttpSender } from './otlp-http-sender.js';
@@ -31,11 +30,11 @@ export interface StartedTracing {
   shutdown(): Promise<void>;
 }
 
-export function startTracingSdk(settings: TracingSettings, spanProcessor: SpanProcessor | undefined, env: NodeJS.ProcessEnv, logger?: Logger): StartedTracing {
+export async function startTracingSdk(settings: TracingSettings, spanProcessor: SpanProcessor | undefined, env: NodeJS.ProcessEnv, logger?: Logger): Promise<StartedTracing> {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (envDetector) win over our defaults.
   const resource = resourceFromAttributes({ 'service.name': 'breakwater', 'service.version': serviceVersion }).merge(detectResources({ detectors: [envDetector] }));
   const origin: SpanOrigin = { resource, scope: { name: 'breakwater', version: serviceVersion } };
-  const { sink, pipeline } = sinkFor(settings, spanProcessor, origin, env, logger);
+  const { sink, pipeline } = await sinkFor(settings, spanProcessor, origin, env, logger);
   const builder = new SpanBuilder(sink, sampleDecider(settings.sampler));
   return {
     pipeline,
@@ -47,7 +46,7 @@ export function startTracingSdk(settings: TracingSettings, spanProcessor: SpanPr
   };
 }
 
-function sinkFor(settings: TracingSettings, spanProcessor: SpanProcessor | undefined, origin: SpanOrigin, env: NodeJS.ProcessEnv, logger?: Logger): { sink: SpanSink; pipeline: StartedTracing['pipeline'] } {
+async function sinkFor(settings: TracingSettings, spanProcessor: SpanProcessor | undefined, origin: SpanOrigin, env: NodeJS.ProcessEnv, logger?: Logger): Promise<{ sink: SpanSink; pipeline: StartedTracing['pipeline'] }> {
   if (spanProcessor) return { sink: new ProcessorSpanSink(spanProcessor, origin), pipeline: 'sdk' };
   if (settings.exporter === 'otlp' && settings.protocol === 'http/protobuf') {
     const chosen = otlpExportSettingsFromEnv(env);
@@ -63,11 +62,13 @@ function sinkFor(settings: TracingSettings, spanProcessor: SpanProcessor | undef
     logger?.info({ reason: chosen.unsupported }, 'tracing exports through the OpenTelemetry SDK exporter');
   }
   // OTEL_BSP_* (batch size, delay, queue, export timeout) are read by the BatchSpanProcessor itself.
-  return { sink: new ProcessorSpanSink(new BatchSpanProcessor(exporterFor(settings)), origin), pipeline: 'sdk' };
+  const { BatchSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+  return { sink: new ProcessorSpanSink(new BatchSpanProcessor(await exporterFor(settings)), origin), pipeline: 'sdk' };
 }
 
-function exporterFor(settings: TracingSettings): SpanExporter {
-  if (settings.exporter === 'console') return new ConsoleSpanExporter();
+async function exporterFor(settings: TracingSettings): Promise<SpanExporter> {
+  if (settings.exporter === 'console') return new (await import('@opentelemetry/sdk-trace-base')).ConsoleSpanExporter();
   // The exporters read OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, _HEADERS, _TIMEOUT and _COMPRESSION themselves.
-  return settings.protocol === 'http/json' ? new JsonTraceExporter() : new ProtobufTraceExporter();
+  if (settings.protocol === 'http/json') return new (await import('@opentelemetry/exporter-trace-otlp-http')).OTLPTraceExporter();
+  return new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
 }

@@ -36,8 +36,8 @@ export function installTracing(options: TracingOptions = {}): Promise<Tracing | 
     : tracingSettingsFromEnv(options.env ?? process.env);
   if (!settings.enabled) return Promise.resolve(undefined);
   if (settings.warning) options.logger?.warn({}, settings.warning);
-  const loading = import('./tracing-sdk.js').then(({ startTracingSdk }) => {
-    const started = startTracingSdk(settings, options.spanProcessor, options.env ?? process.env, options.logger);
+  const loading = import('./tracing-sdk.js').then(async ({ startTracingSdk }) => {
+    const started = await startTracingSdk(settings, options.spanProcessor, options.env ?? process.env, options.logger);
     const tracing: Tracing = {
       settings,
       flush: started.flush,
