@@ -50,6 +50,9 @@ export interface RequestRecord {
   steps?: StepTiming[];
   /** The span builder's state for this request while tracing is on (see tracing-ids.ts); opaque to everything else. */
   trace?: { traceId: string };
+  /** The client's W3C `traceparent` and `tracestate` headers as they came (tracing continues the caller's trace). */
+  traceparent?: string | string[];
+  tracestate?: string | string[];
 }
 
 /** One pipeline step's admission work: when it ran (performance.now()) and how it ended. */

@@ -6,7 +6,7 @@
 import type { AttributeValue, SpanContext, SpanKind } from '@opentelemetry/api';
 import type { OtlpExportSettings } from './otlp-exporter-settings.js';
 import { ProtobufWriter } from './otlp-protobuf-writer.js';
-import { beginSpan, encodeRequest, endSpan, numberAttribute, requestHeadroom, stringAttribute, valueAttribute, type RequestFrame } from './otlp-trace-encoding.js';
+import { beginSpan, encodeRequest, endSpan, numberAttribute, requestHeadroom, stringAttribute, valueAttribute, type AttributeKey, type RequestFrame } from './otlp-trace-encoding.js';
 import { traceExportTotals } from './trace-export-totals.js';
 import type { SpanSink } from './tracing-span-sink.js';
 
@@ -91,15 +91,15 @@ export class OtlpBatchProcessor implements SpanSink {
     this.spanStart = beginSpan(this.writer, name, kind, context, context.traceState?.serialize(), parent, startMs, endMs);
   }
 
-  string(key: string, value: string): void {
+  string(key: AttributeKey, value: string): void {
     if (!this.skipping) stringAttribute(this.writer, key, value);
   }
 
-  number(key: string, value: number): void {
+  number(key: AttributeKey, value: number): void {
     if (!this.skipping) numberAttribute(this.writer, key, value);
   }
 
-  value(key: string, value: AttributeValue): void {
+  value(key: AttributeKey, value: AttributeValue): void {
     if (!this.skipping) valueAttribute(this.writer, key, value);
   }
 

@@ -201,31 +201,48 @@ export function beginSpan(
   return start;
 }
 
-// The two attribute writers the span builder calls ~20 times per request write their fixed tags directly, with one
-// capacity check each; the bytes are those of valueAttribute() for the same key and value.
+// The two attribute writers the span builder calls ~25 times per request copy their key's bytes, encoded once per
+// process (attributeKey), and write the value's tags directly, with one capacity check each; the bytes are those of
+// valueAttribute() for the same key and value.
 const keyValueTag = (9 << 3) | wireLengthDelimited;
 const keyTag = (1 << 3) | wireLengthDelimited;
 const valueTag = (2 << 3) | wireLengthDelimited;
 const stringValueTag = (1 << 3) | wireLengthDelimited;
 
-/**
- * Writes an attribute's KeyValue up to its value (tag, reserved length, key, value tag, reserved length), with room
- * for `valueBytes` more; returns where the pair's length byte is (the value's is at writer.pos − 1).
- */
-function keyValuePrefix(writer: ProtobufWriter, key: string, valueBytes: number): number {
-  writer.ensure(16 + 3 * key.length + valueBytes);
-  const buffer = writer.buffer;
-  let pos = writer.pos;
-  buffer[pos++] = keyValueTag;
-  const pair = pos++;
-  buffer[pos++] = keyTag;
-  pos = writeStringAt(buffer, pos, key);
-  buffer[pos++] = valueTag;
-  writer.pos = pos + 1; // the value's length byte
-  return pair;
+/** An attribute name with its KeyValue bytes up to the value, encoded once (the span builder's keys are constants). */
+export interface AttributeKey {
+  readonly name: string;
+  /** KeyValue tag, one length byte (written per attribute), the key field, the value's tag. */
+  readonly prefix: Uint8Array;
 }
 
-export function stringAttribute(writer: ProtobufWriter, key: string, value: string): void {
+export function attributeKey(name: string): AttributeKey {
+  const writer = new ProtobufWriter(8 + 3 * name.length);
+  const buffer = writer.buffer;
+  buffer[0] = keyValueTag;
+  buffer[1] = 0;
+  buffer[2] = keyTag;
+  writer.pos = writeStringAt(buffer, 3, name);
+  buffer[writer.pos++] = valueTag;
+  return { name, prefix: Uint8Array.from(buffer.subarray(0, writer.pos)) };
+}
+
+/**
+ * Copies an attribute's KeyValue prefix (tag, reserved length, key, value tag) and reserves the value's length byte,
+ * with room for `valueBytes` more; returns where the pair's length byte is (the value's is at writer.pos − 1).
+ */
+function keyValuePrefix(writer: ProtobufWriter, key: AttributeKey, valueBytes: number): number {
+  const prefix = key.prefix;
+  const size = prefix.length;
+  writer.ensure(size + 8 + valueBytes);
+  const buffer = writer.buffer;
+  const start = writer.pos;
+  for (let index = 0; index < size; index++) buffer[start + index] = prefix[index] as number;
+  writer.pos = start + size + 1; // the value's length byte
+  return start + 1;
+}
+
+export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value: string): void {
   const pair = keyValuePrefix(writer, key, 3 * value.length + 6);
   const any = writer.pos - 1;
   writer.buffer[writer.pos] = stringValueTag;
@@ -234,7 +251,7 @@ export function stringAttribute(writer: ProtobufWriter, key: string, value: stri
   writer.finishLength(pair);
 }
 
-export function numberAttribute(writer: ProtobufWriter, key: string, value: number): void {
+export function numberAttribute(writer: ProtobufWriter, key: AttributeKey, value: number): void {
   const pair = keyValuePrefix(writer, key, 16);
   const any = writer.pos - 1;
   writeNumber(writer, value);
@@ -242,10 +259,10 @@ export function numberAttribute(writer: ProtobufWriter, key: string, value: numb
   writer.finishLength(pair);
 }
 
-export function valueAttribute(writer: ProtobufWriter, key: string, value: unknown): void {
+export function valueAttribute(writer: ProtobufWriter, key: AttributeKey, value: unknown): void {
   writer.tag(9, wireLengthDelimited);
   const pair = writer.startLength();
-  writeKeyValue(writer, key, value);
+  writeKeyValue(writer, key.name, value);
   writer.finishLength(pair);
 }
 

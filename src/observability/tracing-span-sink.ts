@@ -3,16 +3,18 @@
 // console, OTLP/JSON) still receives an ordinary ReadableSpan.
 import { SpanStatusCode, type Attributes, type AttributeValue, type SpanContext, type SpanKind, type SpanStatus } from '@opentelemetry/api';
 import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { AttributeKey } from './otlp-trace-encoding.js';
 import { FinishedSpan, type SpanOrigin } from './tracing-finished-span.js';
 
 /** One span at a time: begin, its attributes in order, end. */
 export interface SpanSink {
   /** Starts a finished span. Epoch milliseconds; an end before the start is taken as the start. */
   begin(name: string, kind: SpanKind, context: SpanContext, parent: SpanContext | undefined, startMs: number, endMs: number, failed: boolean): void;
-  string(key: string, value: string): void;
-  number(key: string, value: number): void;
+  /** Keys are made once by attributeKey() (otlp-trace-encoding.ts). */
+  string(key: AttributeKey, value: string): void;
+  number(key: AttributeKey, value: number): void;
   /** Any other attribute value (booleans, arrays); rare on the request path. */
-  value(key: string, value: AttributeValue): void;
+  value(key: AttributeKey, value: AttributeValue): void;
   end(): void;
   forceFlush(): Promise<void>;
   shutdown(): Promise<void>;
@@ -48,16 +50,16 @@ export class ProcessorSpanSink implements SpanSink {
     this.attributes = {};
   }
 
-  string(key: string, value: string): void {
-    this.attributes[key] = value;
+  string(key: AttributeKey, value: string): void {
+    this.attributes[key.name] = value;
   }
 
-  number(key: string, value: number): void {
-    this.attributes[key] = value;
+  number(key: AttributeKey, value: number): void {
+    this.attributes[key.name] = value;
   }
 
-  value(key: string, value: AttributeValue): void {
-    this.attributes[key] = value;
+  value(key: AttributeKey, value: AttributeValue): void {
+    this.attributes[key.name] = value;
   }
 
   end(): void {

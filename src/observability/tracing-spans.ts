@@ -2,21 +2,21 @@
 // client span per upstream attempt (breakwater:upstream:request:*, published by the upstream HTTP client), with the
 // W3C `traceparent` handed to that client to send upstream.
 // Nothing on the request path imports this; with tracing off it is never loaded into a subscription.
-// Correlation without AsyncLocalStorage (on Node 20 it installs promise hooks that slow every promise): the
-// incoming request's headers are the ones Node announced just before the gateway's synchronous onRequest hook, and
-// an upstream request belongs to the API request whose id it carries in `x-request-id` (every adapter sends it).
+// Correlation without AsyncLocalStorage (on Node 20 it installs promise hooks that slow every promise): the record
+// carries the client's `traceparent`/`tracestate`, and an upstream request belongs to the API request whose id it
+// carries in `x-request-id` (every adapter sends it).
 // Cost (profiled, see bench/RESULTS.md): sampling is decided once when a request starts and a request not sampled is
 // never looked at again (unless it continues a caller's trace, which is then passed upstream unchanged); a sampled
 // request keeps a few plain fields and its spans are written once, when they end, attribute by attribute into the
 // span sink (straight into the OTLP batch buffer by default). undici's own diagnostics channels are not used: with
 // a subscriber undici builds its messages for every request of the process.
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { SpanKind, TraceFlags, type SpanContext } from '@opentelemetry/api';
 import { TraceState, parseTraceParent } from '@opentelemetry/core';
 import type { UpstreamRequestMessage } from '../providers/http-client.js';
 import type { RequestRecord, UpstreamErrorEvent } from './events.js';
+import { attributeKey, type AttributeKey } from './otlp-trace-encoding.js';
 import { rememberTrace, traceOf } from './tracing-ids.js';
 import { newSpanId, newTraceId } from './tracing-random-ids.js';
 import type { SampleDecider } from './tracing-sampler.js';
@@ -72,11 +72,6 @@ interface RequestTrace {
   ended: boolean;
 }
 
-interface IncomingRequest {
-  method?: string;
-  headers: IncomingHttpHeaders;
-}
-
 /** Epoch milliseconds for a performance.now() reading. */
 function epoch(performanceMs: number): number {
   return performance.timeOrigin + performanceMs;
@@ -104,6 +99,34 @@ function traceparentOf(context: SpanContext): string {
   return `00-${context.traceId}-${context.spanId}-${context.traceFlags & TraceFlags.SAMPLED ? '01' : '00'}`;
 }
 
+const attributeNames = [
+  'breakwater.attempt',
+  'breakwater.attempt.role',
+  'breakwater.budget.outcome',
+  'breakwater.cache.similarity',
+  'breakwater.client_closed',
+  'breakwater.rate_limit.outcome',
+  'breakwater.request_id',
+  'breakwater.step.outcome',
+  'breakwater.time_to_first_token_ms',
+  'error.type',
+  'gen_ai.operation.name',
+  'gen_ai.provider.name',
+  'gen_ai.request.model',
+  'gen_ai.response.finish_reasons',
+  'gen_ai.system',
+  'gen_ai.usage.input_tokens',
+  'gen_ai.usage.output_tokens',
+  'http.request.method',
+  'http.response.status_code',
+  'http.route',
+  'server.address',
+  'server.port',
+  'url.full',
+] as const;
+/** Every attribute the builder writes, its key encoded once. */
+const attribute = Object.fromEntries(attributeNames.map((name) => [name, attributeKey(name)])) as Record<(typeof attributeNames)[number], AttributeKey>;
+
 /** server.address and server.port of an upstream origin; origins are the configured deployments, so few. */
 interface ServerAddress {
   address?: string;
@@ -117,8 +140,6 @@ export class SpanBuilder {
   /** Open API requests by request id: what an upstream request's `x-request-id` names. Emptied at request end. */
   private readonly open = new Map<string, RequestTrace>();
   private readonly servers = new Map<string, ServerAddress>();
-  /** The HTTP request Node announced last; the gateway's onRequest hook runs synchronously right after. */
-  private incoming: IncomingRequest | undefined;
   private readonly subscriptions: Array<[string, (message: unknown) => void]>;
 
   constructor(
@@ -126,7 +147,6 @@ export class SpanBuilder {
     private readonly sampled: SampleDecider,
   ) {
     this.subscriptions = [
-      ['http.server.request.start', (message) => this.onIncoming(message as { request: IncomingRequest })],
       ['breakwater:request:start', (message) => this.onRequestStart(message as RequestRecord)],
       ['breakwater:request:end', (message) => this.onRequestEnd(message as RequestRecord)],
       ['breakwater:upstream:attempt', (message) => this.onAttemptNotice(message as AttemptNotice)],
@@ -141,22 +161,13 @@ export class SpanBuilder {
     for (const [name, handler] of this.subscriptions) unsubscribe(name, handler);
   }
 
-  private onIncoming(message: { request: IncomingRequest }): void {
-    this.incoming = message.request;
-  }
-
   /** The caller's span context from a valid `traceparent` (and its `tracestate`), if the request came with one. */
   private callerOf(record: RequestRecord): SpanContext | undefined {
-    const incoming = this.incoming;
-    this.incoming = undefined;
-    const header = incoming?.headers.traceparent;
-    if (incoming === undefined || typeof header !== 'string') return undefined;
-    // Only trust the announced headers if they are this request's (same method, and same id when the client sent one).
-    const sentId = incoming.headers['x-request-id'];
-    if (incoming.method !== record.method || (typeof sentId === 'string' && sentId !== record.requestId)) return undefined;
+    const header = record.traceparent;
+    if (typeof header !== 'string') return undefined;
     const parsed = parseTraceParent(header);
     if (!parsed) return undefined;
-    const state = incoming.headers.tracestate;
+    const state = record.tracestate;
     const traceState = typeof state === 'string' && state !== '' ? new TraceState(state) : undefined;
     return { traceId: parsed.traceId, spanId: parsed.spanId, traceFlags: parsed.traceFlags, isRemote: true, ...(traceState ? { traceState } : {}) };
   }
@@ -209,17 +220,17 @@ export class SpanBuilder {
     const sink = this.sink;
     if (record.steps !== undefined) this.stepSpans(state, record);
     sink.begin(`${record.method} ${record.route}`, SpanKind.SERVER, state.context, state.parent, epoch(record.startedAt), endMs, record.status >= 500);
-    sink.string('http.request.method', record.method);
-    sink.string('http.route', record.route);
-    sink.string('breakwater.request_id', record.requestId);
-    sink.number('http.response.status_code', record.status);
-    if (record.model) sink.string('gen_ai.request.model', record.model);
-    if (record.provider) sink.string('gen_ai.provider.name', record.provider);
-    if (record.promptTokens !== undefined) sink.number('gen_ai.usage.input_tokens', record.promptTokens);
-    if (record.completionTokens !== undefined) sink.number('gen_ai.usage.output_tokens', record.completionTokens);
-    if (record.timeToFirstTokenMs !== undefined) sink.number('breakwater.time_to_first_token_ms', record.timeToFirstTokenMs);
-    if (record.errorCode) sink.string('error.type', record.errorCode);
-    if (record.clientClosed) sink.value('breakwater.client_closed', true);
+    sink.string(attribute['http.request.method'], record.method);
+    sink.string(attribute['http.route'], record.route);
+    sink.string(attribute['breakwater.request_id'], record.requestId);
+    sink.number(attribute['http.response.status_code'], record.status);
+    if (record.model) sink.string(attribute['gen_ai.request.model'], record.model);
+    if (record.provider) sink.string(attribute['gen_ai.provider.name'], record.provider);
+    if (record.promptTokens !== undefined) sink.number(attribute['gen_ai.usage.input_tokens'], record.promptTokens);
+    if (record.completionTokens !== undefined) sink.number(attribute['gen_ai.usage.output_tokens'], record.completionTokens);
+    if (record.timeToFirstTokenMs !== undefined) sink.number(attribute['breakwater.time_to_first_token_ms'], record.timeToFirstTokenMs);
+    if (record.errorCode) sink.string(attribute['error.type'], record.errorCode);
+    if (record.clientClosed) sink.value(attribute['breakwater.client_closed'], true);
     if (record.steps !== undefined) this.stepAttributes(record);
     sink.end();
   }
@@ -237,8 +248,8 @@ export class SpanBuilder {
       // A refusal (429, budget) is the step doing its job; only a step that could not decide is an error.
       const failed = step.outcome === 'error' || step.outcome.endsWith('_UNAVAILABLE');
       sink.begin(`breakwater ${step.name}`, SpanKind.INTERNAL, context, state.context, epoch(step.startedAt), epoch(step.endedAt), failed);
-      sink.string('breakwater.step.outcome', step.outcome);
-      if (step.name === 'cache lookup' && record.cacheSimilarity !== undefined) sink.number('breakwater.cache.similarity', record.cacheSimilarity);
+      sink.string(attribute['breakwater.step.outcome'], step.outcome);
+      if (step.name === 'cache lookup' && record.cacheSimilarity !== undefined) sink.number(attribute['breakwater.cache.similarity'], record.cacheSimilarity);
       sink.end();
     }
   }
@@ -246,8 +257,8 @@ export class SpanBuilder {
   /** Quick admissions as attributes of the server span (see stepSpans). */
   private stepAttributes(record: RequestRecord): void {
     for (const step of record.steps ?? []) {
-      if (step.name === 'rate limit') this.sink.string('breakwater.rate_limit.outcome', step.outcome);
-      else if (step.name === 'budget') this.sink.string('breakwater.budget.outcome', step.outcome);
+      if (step.name === 'rate limit') this.sink.string(attribute['breakwater.rate_limit.outcome'], step.outcome);
+      else if (step.name === 'budget') this.sink.string(attribute['breakwater.budget.outcome'], step.outcome);
     }
   }
 
@@ -364,26 +375,26 @@ export class SpanBuilder {
     const failed = attempt.failed || (notice.statusCode !== undefined && notice.statusCode >= 400);
     const sink = this.sink;
     sink.begin(model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attempt.context, state.context, attempt.startMs, atMs, failed);
-    sink.string('gen_ai.operation.name', operation);
-    sink.string('http.request.method', notice.method);
-    sink.string('url.full', notice.origin + path);
-    if (model) sink.string('gen_ai.request.model', model);
+    sink.string(attribute['gen_ai.operation.name'], operation);
+    sink.string(attribute['http.request.method'], notice.method);
+    sink.string(attribute['url.full'], notice.origin + path);
+    if (model) sink.string(attribute['gen_ai.request.model'], model);
     const server = this.serverAddress(notice.origin);
-    if (server.address !== undefined) sink.string('server.address', server.address);
-    if (server.port !== undefined) sink.number('server.port', server.port);
-    if (notice.statusCode !== undefined) sink.number('http.response.status_code', notice.statusCode);
+    if (server.address !== undefined) sink.string(attribute['server.address'], server.address);
+    if (server.port !== undefined) sink.number(attribute['server.port'], server.port);
+    if (notice.statusCode !== undefined) sink.number(attribute['http.response.status_code'], notice.statusCode);
     if (provider) {
-      sink.string('gen_ai.provider.name', provider);
+      sink.string(attribute['gen_ai.provider.name'], provider);
       // The older name, still what many tracing backends group GenAI spans by.
-      sink.string('gen_ai.system', provider);
+      sink.string(attribute['gen_ai.system'], provider);
     }
-    if (attempt.attempt !== undefined) sink.number('breakwater.attempt', attempt.attempt);
-    if (attempt.role !== undefined) sink.string('breakwater.attempt.role', attempt.role);
-    if (attempt.errorType !== undefined) sink.string('error.type', attempt.errorType);
+    if (attempt.attempt !== undefined) sink.number(attribute['breakwater.attempt'], attempt.attempt);
+    if (attempt.role !== undefined) sink.string(attribute['breakwater.attempt.role'], attempt.role);
+    if (attempt.errorType !== undefined) sink.string(attribute['error.type'], attempt.errorType);
     if (served) {
-      if (served.promptTokens !== undefined) sink.number('gen_ai.usage.input_tokens', served.promptTokens);
-      if (served.completionTokens !== undefined) sink.number('gen_ai.usage.output_tokens', served.completionTokens);
-      if (served.finishReason) sink.value('gen_ai.response.finish_reasons', [served.finishReason]);
+      if (served.promptTokens !== undefined) sink.number(attribute['gen_ai.usage.input_tokens'], served.promptTokens);
+      if (served.completionTokens !== undefined) sink.number(attribute['gen_ai.usage.output_tokens'], served.completionTokens);
+      if (served.finishReason) sink.value(attribute['gen_ai.response.finish_reasons'], [served.finishReason]);
     }
     sink.end();
   }

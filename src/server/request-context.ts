@@ -55,6 +55,8 @@ export function registerRequestContexts(app: FastifyInstance, gatewayId: number)
       cacheLookupStartedAt: undefined,
       steps: undefined,
       trace: undefined,
+      traceparent: request.headers.traceparent,
+      tracestate: request.headers.tracestate,
     };
     const controller = new AbortController();
     contexts.set(request, { record, signal: controller.signal, clientHeaders: request.headers, principal: { keyId: 'anonymous' }, responseHeaders: {} });

@@ -9,7 +9,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OtlpBatchProcessor } from '../../src/observability/otlp-batch-processor.js';
-import { requestFrame } from '../../src/observability/otlp-trace-encoding.js';
+import { attributeKey, requestFrame } from '../../src/observability/otlp-trace-encoding.js';
 import type { SpanOrigin } from '../../src/observability/tracing-finished-span.js';
 import { ProcessorSpanSink, type SpanSink } from '../../src/observability/tracing-span-sink.js';
 import { decodeTraceRequest } from './otlp-reader.js';
@@ -87,9 +87,9 @@ const examples: Example[] = [
 function write(sink: SpanSink, example: Example): void {
   sink.begin(example.name, example.kind, example.context, example.parent, example.startMs, example.endMs, example.failed);
   for (const [type, key, value] of example.attributes) {
-    if (type === 'string') sink.string(key, value);
-    else if (type === 'number') sink.number(key, value);
-    else sink.value(key, value);
+    if (type === 'string') sink.string(attributeKey(key), value);
+    else if (type === 'number') sink.number(attributeKey(key), value);
+    else sink.value(attributeKey(key), value);
   }
   sink.end();
 }

@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { OtlpBatchProcessor } from '../../src/observability/otlp-batch-processor.js';
 import { otlpExportSettingsFromEnv, type OtlpExportSettings } from '../../src/observability/otlp-exporter-settings.js';
 import { OtlpHttpSender } from '../../src/observability/otlp-http-sender.js';
-import { requestFrame } from '../../src/observability/otlp-trace-encoding.js';
+import { attributeKey, requestFrame } from '../../src/observability/otlp-trace-encoding.js';
 import { installTracing, type Tracing } from '../../src/observability/tracing.js';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanKind, TraceFlags } from '@opentelemetry/api';
@@ -209,7 +209,7 @@ test('a full queue drops spans, counts them and says so in one warning; a failed
   const context = { traceId: '0af7651916cd43dd8448eb211c80319c', spanId: 'b7ad6b7169203331', traceFlags: TraceFlags.SAMPLED };
   for (let index = 0; index < 7; index++) {
     processor.begin('span', SpanKind.CLIENT, context, undefined, 1, 2, false);
-    processor.string('key', 'value');
+    processor.string(attributeKey('key'), 'value');
     processor.end();
   }
   assert.equal(processor.stats().droppedSpans, 3, 'four spans wait (two batches), the rest are dropped');
