@@ -1,19 +1,21 @@
 // Throughput cost of observability: the built gateway (own process) against a standalone simulator (own process),
 // with observability off (no metrics, logs silent) and with: metrics + request logs; metrics + logs + OpenTelemetry
-// tracing of every request, exported as OTLP/HTTP protobuf by the SDK's BatchSpanProcessor and OTLP exporter to a
+// tracing of every request, exported as OTLP/HTTP protobuf by the gateway's exporter (the default pipeline) to a
 // local sink that reads every byte (a real export over loopback, not a no-op exporter); the same with 10 % of
-// requests sampled. Loopback only; every run is bounded in time.
+// requests sampled (and, on request, 0 %). Loopback only; every run is bounded in time.
 //
 //   npm run build && node bench/observability-overhead.mjs [--seconds 10] [--connections 32] [--rounds 3]
-//        [--modes metrics+logs,full,10%] [--design paired|sequential] [--stream] [--max-tokens 16]
+//        [--modes metrics+logs,full,10%] [--design sequential|paired] [--stream] [--max-tokens 16]
 //
-// The machine is shared and noisy, so by default each mode is measured *paired* with an "off" peer: both gateways
-// run at the same time on the same core, each under its own closed-loop load of `connections`, so whatever else
-// the machine does hits both alike and the scheduler splits the core between them evenly (their CPU seconds are
-// reported to show it). The cost is 1 − (mode's requests/s ÷ off peer's requests/s) within the pair; rounds
-// alternate which gateway starts first and which port it has, and each figure is the median over rounds. Beside
+// Two designs. `--design sequential` (the default) runs one gateway at a time on its own core, modes interleaved
+// round by round, and reports absolute req/s and CPU per request: what a gateway with its core(s) to itself (as in
+// production) pays. `--design paired` measures each mode *paired* with an "off" peer: both gateways run at the same
+// time on the same core, each under its own closed-loop load of `connections`, so whatever else the machine does
+// hits both alike and the scheduler splits the core between them evenly (their CPU seconds are reported to show it);
+// the cost is 1 − (mode's requests/s ÷ off peer's requests/s) within the pair. Paired is steadier against machine
+// drift but exaggerates the cost of a mode with a larger working set (tracing): two processes taking turns on one
+// core evict each other's caches (bench/RESULTS.md, third pass). Each figure is the median over rounds; beside
 // throughput, each gateway's CPU time per request is reported (from /proc, user + system, all threads).
-// `--design sequential` instead runs one gateway at a time, modes interleaved round by round (absolute req/s).
 // With two or more cores and `taskset`, gateways run on core 0 and the simulator, the OTLP sink and the load
 // generator on core 1, so the gateways are the bottleneck being measured. Gateways run from a copy of dist/ taken
 // at the start (others may rebuild dist/ meanwhile).
@@ -34,7 +36,7 @@ const argument = (name, fallback) => {
 const seconds = Number(argument('seconds', 10));
 const connections = Number(argument('connections', 32));
 const rounds = Number(argument('rounds', 3));
-const design = argument('design', 'paired');
+const design = argument('design', 'sequential');
 // The default workload is the worst case for a fixed per-request cost: a short JSON answer. `--stream --max-tokens 256`
 // is closer to chat traffic (the gateway relays every chunk, so its own work per request is larger).
 const stream = process.argv.includes('--stream');
