@@ -194,6 +194,22 @@ test('retries on 429/502/503/504 (Retry-After honoured), gzip, and no redirect f
   sender.close();
 });
 
+test('a collector that accepts the request and never answers fails the export at OTEL_EXPORTER_OTLP_TIMEOUT', async () => {
+  const silent = createServer(() => undefined); // reads nothing, answers nothing
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+  const sender = new OtlpHttpSender(settingsFor({ OTEL_EXPORTER_OTLP_ENDPOINT: url, OTEL_EXPORTER_OTLP_TIMEOUT: '150' }), recordingClock());
+  try {
+    const started = Date.now();
+    await assert.rejects(sender.export(Buffer.from('hanging')), /no answer within 150 ms/);
+    assert.ok(Date.now() - started < 5000, 'the wait is bounded by the timeout');
+  } finally {
+    sender.close();
+    silent.closeAllConnections();
+    await new Promise<void>((resolve) => silent.close(() => resolve()));
+  }
+});
+
 test('a full queue drops spans, counts them and says so in one warning; a failed export is counted too', async () => {
   const warnings: Array<{ object: Record<string, unknown>; message: string }> = [];
   const pending: Array<() => void> = [];
