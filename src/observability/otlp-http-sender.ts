@@ -1,10 +1,9 @@
 // POSTs one encoded OTLP batch to the collector: protobuf body (gzipped on the thread pool when asked), the
 // configured headers, a per-request timeout, retries on 429/502/503/504 with bounded exponential backoff (honouring
 // Retry-After) inside the batch's export deadline, and redirects never followed.
-// It goes through undici, the client the gateway already uses upstream, not node:http's: a node:http client in the
-// same process runs its requests and responses through the functions the HTTP server's requests run through
-// (OutgoingMessage, IncomingMessage, stream internals), which then see more object shapes and slow down for every
-// API request (measured: bench/RESULTS.md).
+// It goes through undici, the client the gateway already uses upstream, rather than node:http's client, whose
+// requests and responses would share the HTTP server's own code (OutgoingMessage, IncomingMessage) and show it object
+// shapes it otherwise never meets. (A precaution: no throughput difference was resolved by the benchmarks.)
 import { gzip } from 'node:zlib';
 import { Client } from 'undici';
 import { systemClock, type Clock } from '../reliability/clock.js';

@@ -61,8 +61,12 @@ export class ProtobufWriter {
       buffer[this.pos++] = remaining;
       return;
     }
-    let low = value >>> 0;
-    let high = (value / 0x100000000) >>> 0;
+    this.varint64(value >>> 0, (value / 0x100000000) >>> 0);
+  }
+
+  /** A 64-bit varint from its two 32-bit halves (the caller has ensured 10 bytes). */
+  private varint64(low: number, high: number): void {
+    const buffer = this.buffer;
     while (high > 0 || low > 0x7f) {
       buffer[this.pos++] = (low & 0x7f) | 0x80;
       low = ((low >>> 7) | (high << 25)) >>> 0;
@@ -85,13 +89,7 @@ export class ProtobufWriter {
     high = ~high >>> 0;
     low = (low + 1) >>> 0;
     if (low === 0) high = (high + 1) >>> 0;
-    const buffer = this.buffer;
-    while (high > 0 || low > 0x7f) {
-      buffer[this.pos++] = (low & 0x7f) | 0x80;
-      low = ((low >>> 7) | (high << 25)) >>> 0;
-      high >>>= 7;
-    }
-    buffer[this.pos++] = low & 0x7f;
+    this.varint64(low, high);
   }
 
   fixed32(value: number): void {
