@@ -2,6 +2,7 @@
 // at once for a JSON answer, when a stream ends — normally, by an error, or because the client went away — or on failure.
 import type { StreamChunk, Usage } from '../core/types.js';
 import type { ChatOutcome, PipelineContext } from '../pipeline/context.js';
+import type { CancelSignal } from '../core/cancellation.js';
 
 export interface Consumption {
   /** The upstream's usage report, when it sent one. */
@@ -34,7 +35,7 @@ export async function withConsumption(context: PipelineContext, work: () => Prom
   return { kind: 'stream', stream: observeStream(outcome.stream, context.signal, once) };
 }
 
-async function* observeStream(stream: AsyncIterable<StreamChunk>, signal: AbortSignal, settle: (consumption: Consumption) => void): AsyncGenerator<StreamChunk> {
+async function* observeStream(stream: AsyncIterable<StreamChunk>, signal: CancelSignal, settle: (consumption: Consumption) => void): AsyncGenerator<StreamChunk> {
   let usage: Usage | undefined;
   let streamedCharacters = 0;
   let failed = true;

@@ -1,5 +1,6 @@
 // Coalesces concurrent identical misses: the first request for a key calls upstream, the others wait (bounded)
 // for its answer instead of making the same call again.
+import type { CancelSignal } from '../core/cancellation.js';
 
 interface Flight<Value> {
   promise: Promise<Value | undefined>;
@@ -28,7 +29,7 @@ export class Coalescer<Value> {
    * Waits for the flight under way for `key`: its value, or undefined when there is none, it produced nothing
    * cacheable, the wait passed `maxWaitMs`, or the follower's own client went away.
    */
-  async follow(key: string, signal: AbortSignal): Promise<Value | undefined> {
+  async follow(key: string, signal: CancelSignal): Promise<Value | undefined> {
     const flight = this.flights.get(key);
     if (!flight) return undefined;
     let timer: NodeJS.Timeout | undefined;

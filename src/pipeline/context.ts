@@ -2,6 +2,7 @@
 import type { ChatRequest, EmbeddingsRequest, StreamChunk } from '../core/types.js';
 import type { RequestRecord } from '../observability/events.js';
 import type { ChatResult, EmbeddingsResult } from '../providers/types.js';
+import type { CancelSignal } from '../core/cancellation.js';
 
 /** Who is calling: set by authentication; used for limits, budgets, cache and idempotency scoping. */
 export interface Principal {
@@ -15,7 +16,7 @@ export interface Principal {
 export interface PipelineContext {
   record: RequestRecord;
   /** Aborted when the client disconnects. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   clientHeaders: Record<string, string | string[] | undefined>;
   principal: Principal;
   /** Headers steps want on the response (success or error): rate-limit state, cache status… */

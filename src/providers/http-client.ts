@@ -2,6 +2,7 @@
 import { channel } from 'node:diagnostics_channel';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
+import { Cancellation, type CancelSignal } from '../core/cancellation.js';
 import { GatewayError, type UpstreamErrorKind } from '../core/errors.js';
 import type { TimeoutsConfig } from '../config/schema.js';
 
@@ -70,14 +71,15 @@ export class UpstreamClient {
   }
 
   /** Sends one request upstream. Resolves when the response headers arrive (any status). */
-  async send(path: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, signal: AbortSignal): Promise<UpstreamCall> {
+  async send(path: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, signal: CancelSignal): Promise<UpstreamCall> {
     let notice: UpstreamRequestMessage | undefined;
     if (upstreamRequestStart.hasSubscribers) {
-      notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, body };
+      // Every field present from the start: one object shape, whatever the subscriber sets.
+      notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, body, statusCode: undefined, error: undefined, traceparent: undefined, tracestate: undefined, context: undefined };
       upstreamRequestStart.publish(notice);
       if (notice.traceparent !== undefined) headers = { ...headers, traceparent: notice.traceparent, ...(notice.tracestate ? { tracestate: notice.tracestate } : {}) };
     }
-    const controller = new AbortController();
+    const controller = new Cancellation();
     let deadlineHit = false;
     const deadline = setTimeout(() => {
       deadlineHit = true;

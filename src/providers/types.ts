@@ -1,9 +1,10 @@
 // The provider adapter contract: canonical requests in, canonical results or streams out. No web framework here.
 import type { ChatCompletion, ChatRequest, EmbeddingsRequest, EmbeddingsResponse, StreamChunk } from '../core/types.js';
+import type { CancelSignal } from '../core/cancellation.js';
 
 export interface CallOptions {
   /** Aborted when the client goes away or the request's deadline passes. */
-  signal: AbortSignal;
+  signal: CancelSignal;
   requestId: string;
   /** Model name to send upstream (the public name already resolved). */
   upstreamModel: string;

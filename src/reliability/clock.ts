@@ -1,10 +1,11 @@
 // Time for the reliability policies, injectable so tests run on fake time.
+import type { CancelSignal } from '../core/cancellation.js';
 
 export interface Clock {
   /** Milliseconds, monotonic enough for intervals (Date.now() in production). */
   now(): number;
   /** Resolves after `ms`, or early (without throwing) when `signal` aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(ms: number, signal?: CancelSignal): Promise<void>;
 }
 
 export const systemClock: Clock = {
@@ -35,7 +36,7 @@ export class FakeClock implements Clock {
     return this.time;
   }
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  sleep(ms: number, signal?: CancelSignal): Promise<void> {
     if (ms <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const sleeper = { until: this.time + ms, resolve };

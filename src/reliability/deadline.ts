@@ -1,5 +1,6 @@
 // One request's total deadline: covers every attempt, backoff and fallback; aborts the upstream call when it
 // passes, and tells a passed deadline apart from a client that went away.
+import { Cancellation, type CancelSignal } from '../core/cancellation.js';
 import { GatewayError } from '../core/errors.js';
 import type { Clock } from './clock.js';
 
@@ -8,29 +9,29 @@ const timerStopped = Symbol('deadline timer stopped');
 
 export class Deadline {
   readonly at: number;
-  private readonly controller = new AbortController();
-  private readonly stopTimer = new AbortController();
+  private readonly controller = new Cancellation();
+  private readonly stopTimer = new Cancellation();
   private fired = false;
   private readonly onClientAbort = () => this.controller.abort();
 
   constructor(
     readonly budgetMs: number,
-    private readonly clientSignal: AbortSignal,
+    private readonly clientSignal: CancelSignal,
     private readonly clock: Clock,
   ) {
     this.at = clock.now() + budgetMs;
     clientSignal.addEventListener('abort', this.onClientAbort, { once: true });
     if (clientSignal.aborted) this.controller.abort();
-    void clock.sleep(budgetMs, this.stopTimer.signal).then(() => {
-      if (this.stopTimer.signal.aborted) return;
+    void clock.sleep(budgetMs, this.stopTimer).then(() => {
+      if (this.stopTimer.aborted) return;
       this.fired = true;
       this.controller.abort();
     });
   }
 
   /** Aborted when the deadline passes or the client goes away: pass it to upstream calls. */
-  get signal(): AbortSignal {
-    return this.controller.signal;
+  get signal(): CancelSignal {
+    return this.controller;
   }
 
   get remainingMs(): number {

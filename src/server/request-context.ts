@@ -2,6 +2,7 @@
 // publishes the request's start and end on the events channels.
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Cancellation } from '../core/cancellation.js';
 import { requestEnd, requestStart, type RequestRecord } from '../observability/events.js';
 import type { PipelineContext } from '../pipeline/context.js';
 
@@ -58,8 +59,8 @@ export function registerRequestContexts(app: FastifyInstance, gatewayId: number)
       traceparent: request.headers.traceparent,
       tracestate: request.headers.tracestate,
     };
-    const controller = new AbortController();
-    contexts.set(request, { record, signal: controller.signal, clientHeaders: request.headers, principal: { keyId: 'anonymous' }, responseHeaders: {} });
+    const controller = new Cancellation();
+    contexts.set(request, { record, signal: controller, clientHeaders: request.headers, principal: { keyId: 'anonymous' }, responseHeaders: {} });
     requestStart.publish(record);
     const response = reply.raw;
     response.once('close', () => {

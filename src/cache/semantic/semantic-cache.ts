@@ -7,6 +7,7 @@ import { checkFalseHit, type GuardRejection } from './false-hit-guard.js';
 import { guardInput } from './semantic-text.js';
 import { VectorIndex } from './vector-index.js';
 import type { Lexicon } from './wordnet.js';
+import type { CancelSignal } from '../../core/cancellation.js';
 
 export interface SemanticSettings {
   threshold: number;
@@ -44,7 +45,7 @@ export class SemanticCache {
   }
 
   /** Embeds the question; undefined when it is too long for the semantic cache. Embedding failures reject. */
-  async prepare(text: string, scope: string, signal: AbortSignal): Promise<PreparedQuery | undefined> {
+  async prepare(text: string, scope: string, signal: CancelSignal): Promise<PreparedQuery | undefined> {
     if (text.length === 0 || text.length > this.settings.maxQueryCharacters) return undefined;
     const vector = await this.embedder.embed(text, signal);
     return { text, partition: `${scope}\u0000${this.embedder.id}`, vector };
