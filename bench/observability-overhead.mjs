@@ -5,7 +5,7 @@
 // requests sampled (and, on request, 0 %). Loopback only; every run is bounded in time.
 //
 //   npm run build && node bench/observability-overhead.mjs [--seconds 10] [--connections 32] [--rounds 3]
-//        [--modes metrics+logs,full,10%] [--design sequential|paired] [--stream] [--max-tokens 16]
+//        [--modes metrics+logs,full,10%] [--design sequential|paired] [--stream] [--max-tokens 16] [--warmup 5]
 //
 // Two designs. `--design sequential` (the default) runs one gateway at a time on its own core, modes interleaved
 // round by round, and reports absolute req/s and CPU per request: what a gateway with its core(s) to itself (as in
@@ -36,6 +36,7 @@ const argument = (name, fallback) => {
 const seconds = Number(argument('seconds', 10));
 const connections = Number(argument('connections', 32));
 const rounds = Number(argument('rounds', 3));
+const warmupSeconds = Number(argument('warmup', 5));
 const design = argument('design', 'sequential');
 // The default workload is the worst case for a fixed per-request cost: a short JSON answer. `--stream --max-tokens 256`
 // is closer to chat traffic (the gateway relays every chunk, so its own work per request is larger).
@@ -154,7 +155,7 @@ function load(port, duration) {
 
 /** Loads every gateway at once for `seconds` (after a warm-up), and what each did. */
 async function measureTogether(gateways) {
-  await Promise.all(gateways.map((gateway) => load(gateway.port, 2))); // warm-up (JIT, connection pools)
+  await Promise.all(gateways.map((gateway) => load(gateway.port, warmupSeconds))); // warm-up (JIT, connection pools)
   const bytesBefore = exportedBytes;
   const cpuBefore = gateways.map((gateway) => cpuSeconds(gateway.child.pid));
   const results = await Promise.all(gateways.map((gateway) => load(gateway.port, seconds)));
