@@ -84,7 +84,10 @@ export class ThreadedSqliteLedger implements SpendLedger {
       this.pending.set(id, { resolve, reject });
       // Referenced only while it owes answers: an idle worker never keeps the process alive.
       if (this.pending.size === 1) worker.ref();
-      worker.postMessage({ ...body, id } as LedgerRequest);
+      // Not `{ ...body, id }`: see src/core/objects.ts.
+      const message = Object.assign({}, body) as LedgerRequest;
+      message.id = id;
+      worker.postMessage(message);
     });
   }
 

@@ -7,7 +7,12 @@ const pieceCharacters = 48;
 
 export function* replayCompletion(completion: ChatCompletion): Generator<StreamChunk> {
   const identity = { id: completion.id, object: 'chat.completion.chunk' as const, created: completion.created, model: completion.model, system_fingerprint: completion.system_fingerprint ?? null };
-  const chunk = (choices: ChatCompletionChunk['choices'], usage?: Usage): StreamChunk => ({ chunk: usage ? { ...identity, choices, usage } : { ...identity, choices } });
+  // Spelled out, not `{ ...identity, choices }`: see src/core/objects.ts.
+  const chunk = (choices: ChatCompletionChunk['choices'], usage?: Usage): StreamChunk => {
+    const body: ChatCompletionChunk = { id: identity.id, object: identity.object, created: identity.created, model: identity.model, system_fingerprint: identity.system_fingerprint, choices };
+    if (usage) body.usage = usage;
+    return { chunk: body };
+  };
   for (const choice of completion.choices) {
     const message = choice.message;
     const index = choice.index;

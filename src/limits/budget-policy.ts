@@ -137,9 +137,13 @@ export class BudgetPolicy {
       const id = periodId(rule.period, now, this.budgets.timezone);
       const ttlMs = periodRemainingMs(rule.period, now, this.budgets.timezone) + 86_400_000;
       const base = `budget:${rule.scope}:${subjectKey(subject)}:${id}`;
-      const common = { scope: rule.scope, subject, period: rule.period, periodId: id, ttlMs };
-      if (rule.cost_usd !== undefined) counters.push({ ...common, unit: 'usd', key: `${base}:usd`, limit: Math.round(rule.cost_usd * microsPerUsd), amount: Math.ceil(estimate.costUsd * microsPerUsd) });
-      if (rule.tokens !== undefined) counters.push({ ...common, unit: 'tokens', key: `${base}:tokens`, limit: rule.tokens, amount: estimate.tokens });
+      // Literals, not `{ ...common, unit… }`: see src/core/objects.ts.
+      if (rule.cost_usd !== undefined) {
+        counters.push({ scope: rule.scope, subject, period: rule.period, periodId: id, ttlMs, unit: 'usd', key: `${base}:usd`, limit: Math.round(rule.cost_usd * microsPerUsd), amount: Math.ceil(estimate.costUsd * microsPerUsd) });
+      }
+      if (rule.tokens !== undefined) {
+        counters.push({ scope: rule.scope, subject, period: rule.period, periodId: id, ttlMs, unit: 'tokens', key: `${base}:tokens`, limit: rule.tokens, amount: estimate.tokens });
+      }
     }
     // The store checks at most 8 counters at once (documented): configured rules first, then the key's own.
     return counters.slice(0, 8);

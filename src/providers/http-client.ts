@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { Cancellation, type CancelSignal } from '../core/cancellation.js';
 import { GatewayError, type UpstreamErrorKind } from '../core/errors.js';
 import type { TimeoutsConfig } from '../config/schema.js';
+import { withHeader } from '../core/objects.js';
 
 export interface UpstreamClientOptions {
   provider: string;
@@ -77,7 +78,10 @@ export class UpstreamClient {
       // Every field present from the start: one object shape, whatever the subscriber sets.
       notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, body, statusCode: undefined, error: undefined, traceparent: undefined, tracestate: undefined, context: undefined };
       upstreamRequestStart.publish(notice);
-      if (notice.traceparent !== undefined) headers = { ...headers, traceparent: notice.traceparent, ...(notice.tracestate ? { tracestate: notice.tracestate } : {}) };
+      if (notice.traceparent !== undefined) {
+        headers = withHeader(headers, 'traceparent', notice.traceparent);
+        if (notice.tracestate) headers.tracestate = notice.tracestate;
+      }
     }
     const controller = new Cancellation();
     let deadlineHit = false;

@@ -11,6 +11,7 @@ import { anthropicRequestBody, defaultAnthropicMaxTokens } from './request.js';
 import { completionFromAnthropic, isAnthropicResponse } from './response.js';
 import { AnthropicStreamTranslator } from './stream.js';
 import type { AnthropicResponse } from './wire-types.js';
+import { withHeader } from '../../core/objects.js';
 
 export const defaultAnthropicBaseUrl = 'https://api.anthropic.com';
 /** The API version the request and response shapes here follow (sent as `anthropic-version`). */
@@ -88,7 +89,8 @@ export class AnthropicAdapter implements ProviderAdapter {
   }
 
   private headers(options: CallOptions, accept: string): Record<string, string> {
-    const headers: Record<string, string> = { ...this.baseHeaders, accept, 'x-request-id': options.requestId };
+    const headers = withHeader(this.baseHeaders, 'accept', accept);
+    headers['x-request-id'] = options.requestId;
     if (options.forwardHeaders) Object.assign(headers, options.forwardHeaders);
     return headers;
   }

@@ -12,6 +12,7 @@ import { converseBody } from './request.js';
 import { completionId, isConverseResponse, toChatCompletion } from './response.js';
 import { RequestSigner } from './signing.js';
 import { translateConverseStream } from './stream.js';
+import { withHeader } from '../../core/objects.js';
 
 const eventStreamType = 'application/vnd.amazon.eventstream';
 // The event-stream format caps a message at 16 MiB; a stream's messages are far smaller.
@@ -105,7 +106,7 @@ export class BedrockAdapter implements ProviderAdapter {
     const headers = await this.signer.sign({
       method: 'POST',
       url: new URL(this.baseUrl + path),
-      headers: { ...this.extraHeaders, 'content-type': 'application/json', accept, 'x-request-id': options.requestId },
+      headers: Object.assign(withHeader(this.extraHeaders, 'content-type', 'application/json'), { accept, 'x-request-id': options.requestId }),
       body,
     });
     return this.client.send(path, 'POST', headers, body, options.signal);

@@ -2,6 +2,7 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from './credentials.js';
+import { withHeader } from '../../core/objects.js';
 
 export interface RequestToSign {
   method: string;
@@ -31,7 +32,7 @@ export class RequestSigner {
         ...(request.url.port ? { port: Number(request.url.port) } : {}),
         path: request.url.pathname,
         query,
-        headers: { ...request.headers, host: request.url.host },
+        headers: withHeader(request.headers, 'host', request.url.host),
         ...(request.body === undefined ? {} : { body: request.body }),
       },
       signingDate ? { signingDate } : {},

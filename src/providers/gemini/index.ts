@@ -12,6 +12,7 @@ import { geminiModelPath, geminiRequestBody } from './request.js';
 import { completionFromGemini, isGeminiResponse } from './response.js';
 import { GeminiStreamTranslator } from './stream.js';
 import type { GeminiResponse } from './wire-types.js';
+import { withHeader } from '../../core/objects.js';
 
 export const defaultGeminiBaseUrl = 'https://generativelanguage.googleapis.com';
 
@@ -96,7 +97,8 @@ export class GeminiAdapter implements ProviderAdapter {
   }
 
   private headers(options: CallOptions, accept: string): Record<string, string> {
-    const headers: Record<string, string> = { ...this.baseHeaders, accept, 'x-request-id': options.requestId };
+    const headers = withHeader(this.baseHeaders, 'accept', accept);
+    headers['x-request-id'] = options.requestId;
     if (options.forwardHeaders) Object.assign(headers, options.forwardHeaders);
     return headers;
   }

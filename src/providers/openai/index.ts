@@ -8,6 +8,7 @@ import { mapOpenAIError } from './errors.js';
 import { chatBody, embeddingsBody } from './request.js';
 import { isChatCompletion, isEmbeddingsResponse, parseJsonBody } from './response.js';
 import { readOpenAIStream } from './stream.js';
+import { withHeader } from '../../core/objects.js';
 
 export const defaultOpenAIBaseUrl = 'https://api.openai.com/v1';
 
@@ -106,7 +107,7 @@ export class OpenAIAdapter implements ProviderAdapter {
   }
 
   private async headers(options: CallOptions): Promise<Record<string, string>> {
-    const headers: Record<string, string> = { ...this.baseHeaders, 'x-request-id': options.requestId };
+    const headers = withHeader(this.baseHeaders, 'x-request-id', options.requestId);
     if (this.authHeaderSource) Object.assign(headers, await this.authHeaderSource());
     if (options.forwardHeaders) Object.assign(headers, options.forwardHeaders);
     return headers;

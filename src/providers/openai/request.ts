@@ -3,12 +3,16 @@
 import type { ChatRequest, EmbeddingsRequest } from '../../core/types.js';
 
 export function chatBody(request: ChatRequest, upstreamModel: string, stream: boolean): string {
-  const body: ChatRequest = { ...request, model: upstreamModel, stream };
+  const body: ChatRequest = Object.assign({}, request);
+  body.model = upstreamModel;
+  body.stream = stream;
   if (stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
   else delete body.stream_options;
   return JSON.stringify(body);
 }
 
 export function embeddingsBody(request: EmbeddingsRequest, upstreamModel: string): string {
-  return JSON.stringify({ ...request, model: upstreamModel });
+  const body: EmbeddingsRequest = Object.assign({}, request);
+  body.model = upstreamModel;
+  return JSON.stringify(body);
 }
