@@ -10,6 +10,7 @@ test('withHeader copies, adds or replaces one entry, and leaves the base untouch
   const replaced = withHeader(base, 'accept', 'text/event-stream');
   assert.deepEqual(replaced, { 'content-type': 'application/json', accept: 'text/event-stream' });
   assert.deepEqual(base, { 'content-type': 'application/json', accept: 'application/json' });
-  added.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+  const extended = withHeader(base, 'x-request-id', 'req-2');
+  extended.traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
   assert.equal('traceparent' in base, false);
 });
