@@ -6,7 +6,8 @@ export function chatBody(request: ChatRequest, upstreamModel: string, stream: bo
   const body: ChatRequest = Object.assign({}, request);
   body.model = upstreamModel;
   body.stream = stream;
-  if (stream) body.stream_options = { ...(request.stream_options ?? {}), include_usage: true };
+  // Object.assign, not `{ ...options, include_usage }`: see src/core/objects.ts.
+  if (stream) body.stream_options = Object.assign({}, request.stream_options, { include_usage: true });
   else delete body.stream_options;
   return JSON.stringify(body);
 }
