@@ -80,8 +80,12 @@ test('cancelAfter fires at its time, follows its parent, and dispose detaches bo
   assert.equal(child.signal.reason, 'client left');
   child.dispose();
 
-  const detached = cancelAfter(60_000, parent.aborted ? new Cancellation() : parent);
+  // Disposed: neither the parent's abort nor the (short) timer reaches it any more.
+  const laterParent = new Cancellation();
+  const detached = cancelAfter(10, laterParent);
   detached.dispose();
+  laterParent.abort('too late');
+  await new Promise((resolve) => setTimeout(resolve, 40));
   assert.equal(detached.signal.aborted, false);
 });
 

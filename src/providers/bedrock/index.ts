@@ -103,12 +103,10 @@ export class BedrockAdapter implements ProviderAdapter {
   }
 
   private async send(path: string, body: string, accept: string, options: CallOptions): Promise<UpstreamCall> {
-    const headers = await this.signer.sign({
-      method: 'POST',
-      url: new URL(this.baseUrl + path),
-      headers: Object.assign(withHeader(this.extraHeaders, 'content-type', 'application/json'), { accept, 'x-request-id': options.requestId }),
-      body,
-    });
+    const unsigned = withHeader(this.extraHeaders, 'content-type', 'application/json');
+    unsigned.accept = accept;
+    unsigned['x-request-id'] = options.requestId;
+    const headers = await this.signer.sign({ method: 'POST', url: new URL(this.baseUrl + path), headers: unsigned, body });
     return this.client.send(path, 'POST', headers, body, options.signal);
   }
 
