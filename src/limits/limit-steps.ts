@@ -13,7 +13,7 @@ export function rateLimitChatStep(policy: RateLimitPolicy, prices: PriceSource, 
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateChat(context, request, prices, defaultMaxTokens);
-    const admission = await timed(context, 'rate limit', () => policy.admit(context, request.model, estimate));
+    const admission = await timed(context, 'rate limit', stepStart(context.record), policy.admit(context, request.model, estimate));
     return withConsumption(
       context,
       () => next(request),
@@ -29,7 +29,7 @@ export function budgetChatStep(policy: BudgetPolicy, prices: PriceSource, defaul
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateChat(context, request, prices, defaultMaxTokens);
-    const reservation = await timed(context, 'budget', () => policy.reserve(context, estimate));
+    const reservation = await timed(context, 'budget', stepStart(context.record), policy.reserve(context, estimate));
     return withConsumption(
       context,
       () => next(request),
@@ -46,7 +46,7 @@ export function rateLimitEmbeddingsStep(policy: RateLimitPolicy, prices: PriceSo
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateEmbeddings(context, request, prices);
-    const admission = await timed(context, 'rate limit', () => policy.admit(context, request.model, estimate));
+    const admission = await timed(context, 'rate limit', stepStart(context.record), policy.admit(context, request.model, estimate));
     let used = 0;
     try {
       const result = await next(request);
@@ -62,7 +62,7 @@ export function budgetEmbeddingsStep(policy: BudgetPolicy, prices: PriceSource):
   return async (request, context, next) => {
     identifyUser(context, request.user);
     const estimate = estimateEmbeddings(context, request, prices);
-    const reservation = await timed(context, 'budget', () => policy.reserve(context, estimate));
+    const reservation = await timed(context, 'budget', stepStart(context.record), policy.reserve(context, estimate));
     let tokens = 0;
     try {
       const result = await next(request);
@@ -81,19 +81,21 @@ export function priceFor(prices: PriceSource, context: PipelineContext, requeste
   return (upstreamModel ? prices.priceOf(upstreamModel) : undefined) ?? (model ? prices.priceOf(model) : undefined) ?? prices.priceOf(requestedModel);
 }
 
-/** Runs a step's admission, keeping its timing and outcome for the trace when tracing asks for it (else: as is). */
-function timed<T>(context: PipelineContext, name: 'rate limit' | 'budget', admit: () => Promise<T>): Promise<T> {
-  const startedAt = stepStart(context.record);
-  return startedAt === 0 ? admit() : timedAdmission(context, name, startedAt, admit);
-}
-
-async function timedAdmission<T>(context: PipelineContext, name: 'rate limit' | 'budget', startedAt: number, admit: () => Promise<T>): Promise<T> {
-  try {
-    const admitted = await admit();
-    recordStep(context.record, name, startedAt, 'admitted');
-    return admitted;
-  } catch (error) {
-    recordStep(context.record, name, startedAt, (error as { code?: string }).code ?? 'error');
-    throw error;
-  }
+/**
+ * A step's admission, its timing and outcome kept for the trace when tracing asked for it (`startedAt` from
+ * stepStart(), taken before the admission began: arguments are evaluated in order). Untimed requests get the
+ * admission back as it is: no closure, no extra promise.
+ */
+function timed<T>(context: PipelineContext, name: 'rate limit' | 'budget', startedAt: number, admission: Promise<T>): Promise<T> {
+  if (startedAt === 0) return admission;
+  return admission.then(
+    (admitted) => {
+      recordStep(context.record, name, startedAt, 'admitted');
+      return admitted;
+    },
+    (error: unknown) => {
+      recordStep(context.record, name, startedAt, (error as { code?: string } | null)?.code ?? 'error');
+      throw error;
+    },
+  );
 }
