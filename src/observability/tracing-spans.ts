@@ -43,6 +43,8 @@ interface AttemptTrace {
   /** Epoch milliseconds. */
   startMs: number;
   notice: UpstreamRequestNotice;
+  /** The body's top-level model, read at the start (the notice's body is gone afterwards). */
+  bodyModel: string | undefined;
   /** Epoch milliseconds when the exchange was over; the span ends then (or at the request's end, see below). */
   finishedAtMs: number | undefined;
   ended: boolean;
@@ -317,6 +319,7 @@ export class SpanBuilder {
       context,
       startMs: now(),
       notice,
+      bodyModel: modelInBody(notice.body),
       finishedAtMs: undefined,
       ended: false,
       described: false,
@@ -371,7 +374,7 @@ export class SpanBuilder {
     const path = query === -1 ? notice.path : notice.path.slice(0, query);
     const operation = operationOf(path);
     const provider = attempt.provider ?? (served ? served.provider : undefined);
-    const model = attempt.model ?? modelInBody(notice.body) ?? (served ? served.model : undefined);
+    const model = attempt.model ?? attempt.bodyModel ?? (served ? served.model : undefined);
     const failed = attempt.failed || (notice.statusCode !== undefined && notice.statusCode >= 400);
     const sink = this.sink;
     sink.begin(model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attempt.context, state.context, attempt.startMs, atMs, failed);

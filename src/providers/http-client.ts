@@ -37,6 +37,11 @@ export interface UpstreamRequestMessage {
   origin: string;
   /** As sent, query string included (a subscriber that records it should cut that: some providers put keys there). */
   path: string;
+  /**
+   * The request body, readable only while `start` is being published (it is cleared right after): the message lives
+   * as long as the exchange, a stream's whole length, and holding the prompt that long would have the garbage
+   * collector copy it and promote it to the old generation on every request.
+   */
   body: string | undefined;
   statusCode?: number;
   error?: unknown;
@@ -78,6 +83,7 @@ export class UpstreamClient {
       // Every field present from the start: one object shape, whatever the subscriber sets.
       notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, body, statusCode: undefined, error: undefined, traceparent: undefined, tracestate: undefined, context: undefined };
       upstreamRequestStart.publish(notice);
+      notice.body = undefined;
       if (notice.traceparent !== undefined) {
         headers = withHeader(headers, 'traceparent', notice.traceparent);
         if (notice.tracestate) headers.tracestate = notice.tracestate;

@@ -1,0 +1,117 @@
+// The upstream client's start/end messages (what tracing subscribes to) do not keep the request body alive for the
+// exchange: a stream's message lives for the stream's whole length, and a prompt held that long is copied by the
+// young-generation collector and promoted to the old one on every request (bench/RESULTS.md, sixth pass). The body
+// is readable while `start` is published, which is when tracing reads the model it names.
+import assert from 'node:assert/strict';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { performance } from 'node:perf_hooks';
+import { after, before, test } from 'node:test';
+import { SpanKind } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { Cancellation } from '../../src/core/cancellation.js';
+import { requestEnd, requestStart, type RequestRecord } from '../../src/observability/events.js';
+import { installTracing, type Tracing } from '../../src/observability/tracing.js';
+import { UpstreamClient, type UpstreamRequestMessage } from '../../src/providers/http-client.js';
+import { RecordingUpstream } from './recording-upstream.js';
+
+const exporter = new InMemorySpanExporter();
+const upstream = new RecordingUpstream();
+let tracing: Tracing | undefined;
+let client: UpstreamClient;
+
+before(async () => {
+  tracing = await installTracing({ spanProcessor: new SimpleSpanProcessor(exporter) });
+  const baseUrl = await upstream.start();
+  client = new UpstreamClient({
+    provider: 'tiny',
+    baseUrl,
+    timeouts: { connect_ms: 5_000, first_byte_ms: 5_000, idle_ms: 5_000, total_ms: 10_000 },
+    maxConnections: 2,
+    maxResponseBytes: 1 << 20,
+  });
+});
+
+after(async () => {
+  await upstream.close();
+  await tracing?.shutdown();
+});
+
+function record(requestId: string): RequestRecord {
+  return {
+    gatewayId: 1,
+    requestId,
+    route: '/v1/chat/completions',
+    method: 'POST',
+    startedAt: performance.now(),
+    model: undefined,
+    modelLabel: undefined,
+    provider: undefined,
+    upstreamModel: undefined,
+    stream: false,
+    status: 0,
+    timeToFirstTokenMs: undefined,
+    durationMs: undefined,
+    promptTokens: undefined,
+    completionTokens: undefined,
+    errorCode: undefined,
+    clientClosed: false,
+    cache: undefined,
+    cacheSimilarity: undefined,
+    attempts: undefined,
+    upstreamMs: undefined,
+    finishReason: undefined,
+    streamStarted: undefined,
+    usageEstimated: undefined,
+    timeSteps: undefined,
+    cacheLookupStartedAt: undefined,
+    steps: undefined,
+    trace: undefined,
+    traceparent: undefined,
+    tracestate: undefined,
+  };
+}
+
+/** One request through the client, as an adapter sends it; returns the messages' bodies at start and at end. */
+async function exchange(requestId: string, body: string): Promise<{ atStart: unknown; atEnd: unknown; status: number }> {
+  let atStart: unknown = 'not published';
+  let atEnd: unknown = 'not published';
+  const onStart = (message: unknown) => (atStart = (message as UpstreamRequestMessage).body);
+  const onEnd = (message: unknown) => (atEnd = (message as UpstreamRequestMessage).body);
+  subscribe('breakwater:upstream:request:start', onStart);
+  subscribe('breakwater:upstream:request:end', onEnd);
+  try {
+    const call = await client.send('/chat/completions', 'POST', { 'content-type': 'application/json', 'x-request-id': requestId }, body, new Cancellation());
+    await client.readText(call);
+    call.finish();
+    return { atStart, atEnd, status: call.statusCode };
+  } finally {
+    unsubscribe('breakwater:upstream:request:start', onStart);
+    unsubscribe('breakwater:upstream:request:end', onEnd);
+  }
+}
+
+test('the upstream request message holds the body only while its start is published', async () => {
+  const body = JSON.stringify({ model: 'tiny-model', messages: [{ role: 'user', content: 'a prompt long enough to matter '.repeat(100) }] });
+  const seen = await exchange('notice-body-1', body);
+  assert.equal(seen.status, 200, 'the upstream received the whole body');
+  assert.equal(seen.atStart, body, 'subscribers read the body at the start');
+  assert.equal(seen.atEnd, undefined, 'the message no longer references the body once it is sent');
+});
+
+test('an attempt no executor event describes still names the model its body asked for', async () => {
+  exporter.reset();
+  upstream.received.length = 0;
+  const api = record('notice-model-1');
+  requestStart.publish(api);
+  const seen = await exchange('notice-model-1', JSON.stringify({ model: 'tiny-model', messages: [{ role: 'user', content: 'hi' }] }));
+  api.status = 200;
+  api.durationMs = performance.now() - api.startedAt;
+  requestEnd.publish(api);
+  await tracing?.flush();
+  assert.equal(seen.atEnd, undefined);
+  const attempts = exporter.getFinishedSpans().filter((span) => span.kind === SpanKind.CLIENT);
+  assert.equal(attempts.length, 1);
+  assert.equal(attempts[0]?.name, 'chat tiny-model');
+  assert.equal(attempts[0]?.attributes['gen_ai.request.model'], 'tiny-model');
+  assert.match(String(upstream.received[0]?.traceparent), new RegExp(`^00-[0-9a-f]{32}-${attempts[0]?.spanContext().spanId}-01$`));
+});
