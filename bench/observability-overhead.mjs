@@ -6,9 +6,14 @@
 //
 //   npm run build && node bench/observability-overhead.mjs [--seconds 10] [--connections 32] [--rounds 3]
 //        [--modes metrics+logs,full,10%] [--design sequential|paired] [--stream] [--max-tokens 16] [--warmup 5]
-//        [--prompt-bytes 0]
+//        [--prompt-bytes 0] [--epochs 4] [--cycles 5]
 //
-// Two designs. `--design sequential` (the default) runs one gateway at a time on its own core, modes interleaved
+// Three designs. `--design interleaved` starts one gateway per mode, all at once on the same core, warms each up,
+// then loads them one at a time in short slices of `seconds`, mode after mode, for `cycles` cycles (the order rotates
+// each cycle), and does that again with fresh processes for each of `epochs` epochs: every mode is measured many times, each slice next to the other modes' slices of the same cycle, so
+// slow drift in what else a shared host does hits every mode alike, and the median of per-cycle ratios (each mode
+// against the "off" slice of its cycle) stays steady where whole rounds drift apart. After each slice the gateway is
+// left idle for the span processor's delay before its CPU is read, so its last export is counted. `--design sequential` (the default) runs one gateway at a time on its own core, modes interleaved
 // round by round, and reports absolute req/s and CPU per request: what a gateway with its core(s) to itself (as in
 // production) pays. `--design paired` measures each mode *paired* with an "off" peer: both gateways run at the same
 // time on the same core, each under its own closed-loop load of `connections`, so whatever else the machine does
@@ -47,10 +52,12 @@ const maxTokens = Number(argument('max-tokens', 16));
 // `--prompt-bytes 4000` sends a chat-shaped request instead: a system prompt and a multi-turn history of about that
 // many bytes of text (~1,000 tokens), as a chat application with a few turns of history does.
 const promptBytes = Number(argument('prompt-bytes', 0));
-if (design !== 'paired' && design !== 'sequential') throw new Error('--design is paired or sequential');
+const cycles = Number(argument('cycles', 5));
+const epochs = Number(argument('epochs', 4));
+if (design !== 'paired' && design !== 'sequential' && design !== 'interleaved') throw new Error('--design is interleaved, paired or sequential');
 const basePort = 19_700 + Math.floor(Math.random() * 100);
 const simPort = basePort;
-const gatewayPorts = [basePort + 150, basePort + 151];
+const gatewayPorts = Array.from({ length: 8 }, (_, index) => basePort + 150 + index);
 const sinkPort = basePort + 250;
 
 const sinkUrl = `http://127.0.0.1:${sinkPort}`;
@@ -229,17 +236,102 @@ const median = (values) => {
   const middle = sorted.length >> 1;
   return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 };
+/** Linear interpolation between the closest ranks. */
+const quantile = (values, q) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const position = (sorted.length - 1) * q;
+  const low = Math.floor(position);
+  return sorted[low] + (sorted[Math.min(low + 1, sorted.length - 1)] - sorted[low]) * (position - low);
+};
 const round1 = (value) => Math.round(value * 10) / 10;
 const list = (values, format = Math.round) => values.map(format).join(', ');
+
+/** Loads one already warm gateway for `seconds`, then waits for its last export before reading its CPU time. */
+async function slice(gateway) {
+  const bytesBefore = exportedBytes;
+  const cpuBefore = cpuSeconds(gateway.child.pid);
+  const result = await load(gateway.port, seconds);
+  await sleep(1100); // the span processor's scheduled delay (OTEL_BSP_SCHEDULE_DELAY=1000): its last batch is sent
+  const requests = Math.max(1, result.requests.total);
+  const cpuUsed = cpuSeconds(gateway.child.pid) - cpuBefore;
+  return {
+    requestsPerSecond: result.requests.average,
+    cpuMicrosecondsPerRequest: (cpuUsed * 1e6) / requests,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.non2xx,
+    exportedBytesPerRequest: (exportedBytes - bytesBefore) / requests,
+  };
+}
+
+async function runInterleaved(header) {
+  const names = ['off', ...modeNames];
+  if (names.length > gatewayPorts.length) throw new Error(`at most ${gatewayPorts.length - 1} modes at once`);
+  const results = Object.fromEntries(names.map((name) => [name, []]));
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    // A fresh process per mode each epoch: one process's JIT can settle on faster or slower code than another's, by
+    // several per cent, whatever its mode; several epochs spread that over every mode.
+    const gateways = [];
+    try {
+      for (let index = 0; index < names.length; index++) {
+        const name = names[(index + epoch) % names.length];
+        gateways.push(await startGateway(name, gatewayPorts[index]));
+      }
+      for (const gateway of gateways) await load(gateway.port, warmupSeconds); // JIT, connection pools
+      // One cycle more than recorded: on this VM every gateway of an epoch ran its first slice ~1.7× slower than the
+      // rest whatever its warm-up, so the first cycle only settles them.
+      for (let cycle = -1; cycle < cycles; cycle++) {
+        const order = gateways.map((_, index) => gateways[(index + cycle + 1) % gateways.length]);
+        const line = [];
+        const measured = {};
+        for (const gateway of order) {
+          measured[gateway.name] = await slice(gateway);
+          line.push(`${gateway.name} ${round1(measured[gateway.name].cpuMicrosecondsPerRequest)}`);
+        }
+        if (cycle >= 0) for (const name of names) results[name].push({ ...measured[name], off: measured.off });
+        console.error(`epoch ${epoch + 1} ${cycle < 0 ? 'settling cycle (not counted)' : `cycle ${cycle + 1}`}: µs CPU/request ${line.join(', ')}`);
+      }
+    } finally {
+      await Promise.all(gateways.map((gateway) => stop(gateway.child)));
+    }
+  }
+  console.log(`\n${header}\n`);
+  console.log('| mode | req/s (median) | throughput cost | CPU µs / request (median; quartiles) | CPU cost | CPU cost, median of per-cycle ratios (quartiles) | p99 worst | errors | OTLP bytes / request |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const baseRps = median(results.off.map((run) => run.requestsPerSecond));
+  const baseCpu = median(results.off.map((run) => run.cpuMicrosecondsPerRequest));
+  const rows = [];
+  for (const name of names) {
+    const runs = results[name];
+    const rps = median(runs.map((run) => run.requestsPerSecond));
+    const cpus = runs.map((run) => run.cpuMicrosecondsPerRequest);
+    const cpu = median(cpus);
+    const perCycle = runs.map((run) => (1 - run.off.cpuMicrosecondsPerRequest / run.cpuMicrosecondsPerRequest) * 100);
+    const row = {
+      mode: name,
+      throughput_cost_percent: round1((1 - rps / baseRps) * 100),
+      cpu_cost_percent: round1((1 - baseCpu / cpu) * 100),
+      cpu_cost_per_cycle_median_percent: round1(median(perCycle)),
+      cpu_cost_per_cycle_quartiles_percent: [round1(quantile(perCycle, 0.25)), round1(quantile(perCycle, 0.75))],
+    };
+    rows.push(row);
+    console.log(
+      `| ${name} | ${Math.round(rps)} | ${row.throughput_cost_percent} % | ${round1(cpu)} (${round1(quantile(cpus, 0.25))}–${round1(quantile(cpus, 0.75))}) | ${row.cpu_cost_percent} %` +
+        ` | **${row.cpu_cost_per_cycle_median_percent} %** (${row.cpu_cost_per_cycle_quartiles_percent.join(' – ')}) | ${Math.max(...runs.map((run) => run.p99Ms))} ms | ${runs.reduce((sum, run) => sum + run.errors, 0)}` +
+        ` | ${Math.round(median(runs.map((run) => run.exportedBytesPerRequest)))} |`,
+    );
+  }
+  return rows;
+}
 
 let sim;
 try {
   await new Promise((resolve) => sinkServer.listen(sinkPort, '127.0.0.1', resolve));
   sim = start(['sim', '--port', String(simPort)], othersCpu);
   await waitFor(`http://127.0.0.1:${simPort}/v1/models`);
-  const header = `${design}, ${stream ? 'streamed' : 'JSON'} answers of ${maxTokens} tokens, ${promptBytes > 0 ? `chat-shaped prompt of ${Buffer.byteLength(requestBody)} bytes` : 'one short prompt'}, ${rounds} rounds × ${seconds} s, ${connections} connections per gateway, ${pin ? 'gateways pinned to core 0' : 'not pinned'}, node ${process.version}`;
+  const header = `${design}, ${stream ? 'streamed' : 'JSON'} answers of ${maxTokens} tokens, ${promptBytes > 0 ? `chat-shaped prompt of ${Buffer.byteLength(requestBody)} bytes` : 'one short prompt'}, ${design === 'interleaved' ? `${epochs} epochs × ${cycles} cycles of one ${seconds} s slice per mode` : `${rounds} rounds × ${seconds} s`}, ${connections} connections per gateway, ${pin ? 'gateways pinned to core 0' : 'not pinned'}, node ${process.version}`;
   const rows = [];
-  if (design === 'paired') {
+  if (design === 'interleaved') rows.push(...(await runInterleaved(header)));
+  else if (design === 'paired') {
     const pairs = Object.fromEntries(modeNames.map((name) => [name, []]));
     // Interleaved rounds, so drift in what else the machine does spreads over every mode.
     for (let round = 0; round < rounds; round++) {
@@ -308,7 +400,7 @@ try {
       );
     }
   }
-  console.log(`\n${JSON.stringify({ design, stream, maxTokens, promptBytes, seconds, connections, rounds, pinned: pin, node: process.version, rows })}`);
+  console.log(`\n${JSON.stringify({ design, stream, maxTokens, promptBytes, seconds, connections, ...(design === 'interleaved' ? { epochs, cycles } : { rounds }), pinned: pin, node: process.version, rows })}`);
 } finally {
   for (const child of children) child.kill('SIGTERM');
   if (sim) await stop(sim);
