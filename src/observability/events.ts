@@ -56,6 +56,46 @@ export interface RequestRecord {
 }
 
 /** One pipeline step's admission work: when it ran (performance.now()) and how it ended. */
+/**
+ * A new API request's record. Every field is present from the start (undefined until known), so all records share
+ * one hidden class: code that reads them (steps, metrics, logs, traces) stays monomorphic instead of meeting a shape
+ * per path taken.
+ */
+export function newRequestRecord(gatewayId: number, requestId: string, route: string, method: string, traceparent: string | string[] | undefined, tracestate: string | string[] | undefined): RequestRecord {
+  return {
+    gatewayId,
+    requestId,
+    route,
+    method,
+    startedAt: performance.now(),
+    model: undefined,
+    modelLabel: undefined,
+    provider: undefined,
+    upstreamModel: undefined,
+    stream: false,
+    status: 0,
+    timeToFirstTokenMs: undefined,
+    durationMs: undefined,
+    promptTokens: undefined,
+    completionTokens: undefined,
+    errorCode: undefined,
+    clientClosed: false,
+    cache: undefined,
+    cacheSimilarity: undefined,
+    attempts: undefined,
+    upstreamMs: undefined,
+    finishReason: undefined,
+    streamStarted: undefined,
+    usageEstimated: undefined,
+    timeSteps: undefined,
+    cacheLookupStartedAt: undefined,
+    steps: undefined,
+    trace: undefined,
+    traceparent,
+    tracestate,
+  };
+}
+
 export interface StepTiming {
   name: 'rate limit' | 'budget' | 'cache lookup';
   startedAt: number;

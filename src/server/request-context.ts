@@ -3,7 +3,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Cancellation } from '../core/cancellation.js';
-import { requestEnd, requestStart, type RequestRecord } from '../observability/events.js';
+import { newRequestRecord, requestEnd, requestStart } from '../observability/events.js';
 import type { PipelineContext } from '../pipeline/context.js';
 
 const contexts = new WeakMap<FastifyRequest, PipelineContext>();
@@ -25,40 +25,7 @@ export function registerRequestContexts(app: FastifyInstance, gatewayId: number)
   app.addHook('onRequest', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
     if (probeRoutes.has(route)) return done();
-    // Every field is present from the start (undefined until known), so all records share one hidden class: code
-    // that reads them (steps, metrics, logs, traces) stays monomorphic instead of meeting a shape per path taken.
-    const record: RequestRecord = {
-      gatewayId,
-      requestId: request.id,
-      route,
-      method: request.method,
-      startedAt: performance.now(),
-      model: undefined,
-      modelLabel: undefined,
-      provider: undefined,
-      upstreamModel: undefined,
-      stream: false,
-      status: 0,
-      timeToFirstTokenMs: undefined,
-      durationMs: undefined,
-      promptTokens: undefined,
-      completionTokens: undefined,
-      errorCode: undefined,
-      clientClosed: false,
-      cache: undefined,
-      cacheSimilarity: undefined,
-      attempts: undefined,
-      upstreamMs: undefined,
-      finishReason: undefined,
-      streamStarted: undefined,
-      usageEstimated: undefined,
-      timeSteps: undefined,
-      cacheLookupStartedAt: undefined,
-      steps: undefined,
-      trace: undefined,
-      traceparent: request.headers.traceparent,
-      tracestate: request.headers.tracestate,
-    };
+    const record = newRequestRecord(gatewayId, request.id, route, request.method, request.headers.traceparent, request.headers.tracestate);
     const controller = new Cancellation();
     contexts.set(request, { record, signal: controller, clientHeaders: request.headers, principal: { keyId: 'anonymous' }, responseHeaders: {} });
     requestStart.publish(record);

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { SpanKind } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { Cancellation } from '../../src/core/cancellation.js';
-import { requestEnd, requestStart, type RequestRecord } from '../../src/observability/events.js';
+import { newRequestRecord, requestEnd, requestStart } from '../../src/observability/events.js';
 import { installTracing, type Tracing } from '../../src/observability/tracing.js';
 import { UpstreamClient, type UpstreamRequestMessage } from '../../src/providers/http-client.js';
 import { RecordingUpstream } from './recording-upstream.js';
@@ -35,41 +35,6 @@ after(async () => {
   await upstream.close();
   await tracing?.shutdown();
 });
-
-function record(requestId: string): RequestRecord {
-  return {
-    gatewayId: 1,
-    requestId,
-    route: '/v1/chat/completions',
-    method: 'POST',
-    startedAt: performance.now(),
-    model: undefined,
-    modelLabel: undefined,
-    provider: undefined,
-    upstreamModel: undefined,
-    stream: false,
-    status: 0,
-    timeToFirstTokenMs: undefined,
-    durationMs: undefined,
-    promptTokens: undefined,
-    completionTokens: undefined,
-    errorCode: undefined,
-    clientClosed: false,
-    cache: undefined,
-    cacheSimilarity: undefined,
-    attempts: undefined,
-    upstreamMs: undefined,
-    finishReason: undefined,
-    streamStarted: undefined,
-    usageEstimated: undefined,
-    timeSteps: undefined,
-    cacheLookupStartedAt: undefined,
-    steps: undefined,
-    trace: undefined,
-    traceparent: undefined,
-    tracestate: undefined,
-  };
-}
 
 /** One request through the client, as an adapter sends it; returns the messages' bodies at start and at end. */
 async function exchange(requestId: string, body: string): Promise<{ atStart: unknown; atEnd: unknown; status: number }> {
@@ -101,7 +66,7 @@ test('the upstream request message holds the body only while its start is publis
 test('an attempt no executor event describes still names the model its body asked for', async () => {
   exporter.reset();
   upstream.received.length = 0;
-  const api = record('notice-model-1');
+  const api = newRequestRecord(1, 'notice-model-1', '/v1/chat/completions', 'POST', undefined, undefined);
   requestStart.publish(api);
   const seen = await exchange('notice-model-1', JSON.stringify({ model: 'tiny-model', messages: [{ role: 'user', content: 'hi' }] }));
   api.status = 200;
