@@ -55,7 +55,6 @@ export interface RequestRecord {
   tracestate?: string | string[];
 }
 
-/** One pipeline step's admission work: when it ran (performance.now()) and how it ended. */
 /**
  * A new API request's record. Every field is present from the start (undefined until known), so all records share
  * one hidden class: code that reads them (steps, metrics, logs, traces) stays monomorphic instead of meeting a shape
@@ -96,6 +95,7 @@ export function newRequestRecord(gatewayId: number, requestId: string, route: st
   };
 }
 
+/** One pipeline step's admission work: when it ran (performance.now()) and how it ended. */
 export interface StepTiming {
   name: 'rate limit' | 'budget' | 'cache lookup';
   startedAt: number;
