@@ -1,7 +1,8 @@
 // Worker-thread entry of the threaded SQLite ledger: one connection of its own, statements answered in arrival order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { openSqlite } from '../store/sqlite.js';
-import type { LedgerReply, LedgerRequest } from './sqlite-ledger-thread.js';
+import { answerCalls } from '../core/module-worker.js';
+import type { LedgerRequest } from './sqlite-ledger-thread.js';
 import { SqliteLedger } from './sqlite-ledger.js';
 
 const { path, table } = workerData as { path: string; table: string };
@@ -37,9 +38,4 @@ async function handle(request: LedgerRequest): Promise<unknown> {
   }
 }
 
-parentPort?.on('message', (request: LedgerRequest) => {
-  handle(request).then(
-    (value) => parentPort?.postMessage({ id: request.id, ok: true, value } satisfies LedgerReply),
-    (error: unknown) => parentPort?.postMessage({ id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) } satisfies LedgerReply),
-  );
-});
+if (parentPort) answerCalls<LedgerRequest>(parentPort, handle);

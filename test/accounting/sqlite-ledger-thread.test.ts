@@ -82,7 +82,7 @@ test('a worker that dies mid-batch is replaced and the retried batch lands exact
   for (let index = 0; index < 30; index++) writer.write(record());
   const flushed = writer.flush();
   // Kill the thread while the batches are on their way (a crash in native code, an out-of-memory worker).
-  await (ledger as unknown as { worker: Worker }).worker.terminate();
+  await (ledger as unknown as { calls: { worker: Worker } }).calls.worker.terminate();
   await flushed;
   assert.equal(writer.spooling, false);
   assert.equal(rowsIn(path), 40);
