@@ -8,7 +8,7 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import type { SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OtlpBatchProcessor } from './otlp-batch-processor.js';
 import { otlpExportSettingsFromEnv } from './otlp-exporter-settings.js';
-import { OtlpHttpSender } from './otlp-http-sender.js';
+import { OtlpExportThread } from './otlp-export-thread.js';
 import { requestFrame } from './otlp-trace-encoding.js';
 import type { SpanOrigin } from './tracing-finished-span.js';
 import { sampleDecider } from './tracing-sampler.js';
@@ -54,7 +54,7 @@ async function sinkFor(settings: TracingSettings, spanProcessor: SpanProcessor |
       const processor = new OtlpBatchProcessor({
         settings: chosen.settings,
         frame: requestFrame(origin.resource, origin.scope),
-        sender: new OtlpHttpSender(chosen.settings),
+        sender: new OtlpExportThread(chosen.settings, (error) => logger?.warn({ err: error }, 'trace export thread stopped; a new one starts with the next batch')),
         ...(logger ? { logger } : {}),
       });
       return { sink: processor, pipeline: 'gateway' };

@@ -9,6 +9,7 @@ import { after, before, test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { OtlpBatchProcessor } from '../../src/observability/otlp-batch-processor.js';
 import { otlpExportSettingsFromEnv, type OtlpExportSettings } from '../../src/observability/otlp-exporter-settings.js';
+import { OtlpExportThread } from '../../src/observability/otlp-export-thread.js';
 import { OtlpHttpSender } from '../../src/observability/otlp-http-sender.js';
 import { attributeKey, requestFrame } from '../../src/observability/otlp-trace-encoding.js';
 import { installTracing, type Tracing } from '../../src/observability/tracing.js';
@@ -239,6 +240,32 @@ test('a full queue drops spans, counts them and says so in one warning; a failed
   await flushed;
   assert.deepEqual(processor.stats(), { exportedSpans: 2, droppedSpans: 3, failedSpans: 2, failedExports: 1 });
   assert.ok(warnings.some((line) => line.object.failed_spans === 2 && line.object.reason === 'collector answered 500'));
+});
+
+test('the default pipeline sends batches from a thread of its own: the bytes as sealed, the headers, failures as rejections', async () => {
+  const settings = settingsFor({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${collectorUrl}/v1/traces`, OTEL_EXPORTER_OTLP_HEADERS: 'x-tenant=acme' });
+  const lost: Error[] = [];
+  const thread = new OtlpExportThread(settings, (error) => lost.push(error));
+  assert.equal(thread.running, false, 'no thread until there is a batch');
+  collector.received.length = 0;
+  // A view into a larger buffer, as the processor hands over: only the view's bytes go, and the buffer stays usable.
+  const batch = Buffer.from('xxbatch-from-the-threadyy');
+  const view = batch.subarray(2, batch.length - 2);
+  await thread.export(view);
+  assert.equal(thread.running, true);
+  assert.equal(batch.toString(), 'xxbatch-from-the-threadyy', 'the caller keeps its buffer');
+  assert.equal(collector.received.length, 1);
+  assert.equal(collector.received[0]?.url, '/v1/traces');
+  assert.equal(collector.received[0]?.headers['x-tenant'], 'acme');
+  assert.equal(collector.received[0]?.headers['content-type'], 'application/x-protobuf');
+  assert.equal(collector.received[0]?.body.toString(), 'batch-from-the-thread');
+
+  collector.answers = [{ status: 400 }];
+  await assert.rejects(thread.export(Buffer.from('refused')), /collector answered 400/);
+  thread.close();
+  await until(() => (thread.running ? undefined : true), 'the thread to end');
+  await assert.rejects(thread.export(Buffer.from('after close')), /closed/);
+  assert.deepEqual(lost, [], 'a thread ended by close is not reported as lost');
 });
 
 test('retries stop at OTEL_BSP_EXPORT_TIMEOUT', async () => {
