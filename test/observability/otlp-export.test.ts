@@ -124,8 +124,13 @@ test('a gateway with OTEL_EXPORTER_OTLP_ENDPOINT sends its spans to <endpoint>/v
   assert.equal(client?.attributes['gen_ai.usage.output_tokens'], 3);
   assert.deepEqual(client?.attributes['gen_ai.response.finish_reasons'], ['stop']);
   assert.equal(upstream.received.at(-1)?.traceparent, `00-${client?.traceId}-${client?.spanId}-01`);
-  const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
-  const exported = Number(/breakwater_trace_spans_total\{outcome="exported"\} (\d+)/.exec(metrics)?.[1]);
+  // Counted once the export thread reports the collector's answer, which can come after the collector has the bytes.
+  let exported = Number.NaN;
+  for (let tries = 0; tries < 200 && !(exported >= 2); tries++) {
+    if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    exported = Number(/breakwater_trace_spans_total\{outcome="exported"\} (\d+)/.exec(metrics)?.[1]);
+  }
   assert.ok(exported >= 2, `the exported spans are counted in /metrics (${exported})`);
 });
 
