@@ -201,22 +201,33 @@ export function beginSpan(
   return start;
 }
 
-// The two attribute writers the span builder calls ~25 times per request copy their key's bytes, encoded once per
-// process (attributeKey), and write the value's tags directly, with one capacity check each; the bytes are those of
-// valueAttribute() for the same key and value.
+// The attribute writers the span builder calls ~20 times per traced request. Most values repeat from request to
+// request (method, route, model, provider, url, status, port), so each key keeps the whole encoded KeyValue field of
+// the values it has seen, up to `maxRememberedValues`, and such an attribute is one native copy into the batch. A
+// value not remembered (a request id, a key whose cache is full) is written directly: the key's bytes (encoded once
+// per process) by one native copy, then the value's tags. Either way the bytes are those of valueAttribute() for the
+// same key and value. (A byte-at-a-time JavaScript copy loop measured ~2.5 times slower than TypedArray#set here.)
 const keyValueTag = (9 << 3) | wireLengthDelimited;
 const keyTag = (1 << 3) | wireLengthDelimited;
 const valueTag = (2 << 3) | wireLengthDelimited;
 const stringValueTag = (1 << 3) | wireLengthDelimited;
+/** Distinct values remembered per attribute key; the builder's repeating values are a handful per key. */
+export const maxRememberedValues = 64;
 
 /** An attribute name with its KeyValue bytes up to the value, encoded once (the span builder's keys are constants). */
 export interface AttributeKey {
   readonly name: string;
   /** KeyValue tag, one length byte (written per attribute), the key field, the value's tag. */
   readonly prefix: Uint8Array;
+  /** Whole KeyValue fields by value (bounded), or undefined for a key whose values do not repeat (ids). */
+  readonly strings: Map<string, Uint8Array> | undefined;
+  readonly numbers: Map<number, Uint8Array> | undefined;
+  /** Frozen values (the builder's one-element finish-reason lists) by identity. */
+  readonly frozen: Map<unknown, Uint8Array> | undefined;
 }
 
-export function attributeKey(name: string): AttributeKey {
+/** `repeats: false` for a key whose every value is new (a request id): nothing is remembered for it. */
+export function attributeKey(name: string, options: { repeats?: boolean } = {}): AttributeKey {
   const writer = new ProtobufWriter(8 + 3 * name.length);
   const buffer = writer.buffer;
   buffer[0] = keyValueTag;
@@ -224,7 +235,14 @@ export function attributeKey(name: string): AttributeKey {
   buffer[2] = keyTag;
   writer.pos = writeStringAt(buffer, 3, name);
   buffer[writer.pos++] = valueTag;
-  return { name, prefix: Uint8Array.from(buffer.subarray(0, writer.pos)) };
+  const repeats = options.repeats ?? true;
+  return {
+    name,
+    prefix: Uint8Array.from(buffer.subarray(0, writer.pos)),
+    strings: repeats ? new Map() : undefined,
+    numbers: repeats ? new Map() : undefined,
+    frozen: repeats ? new Map() : undefined,
+  };
 }
 
 /**
@@ -235,14 +253,13 @@ function keyValuePrefix(writer: ProtobufWriter, key: AttributeKey, valueBytes: n
   const prefix = key.prefix;
   const size = prefix.length;
   writer.ensure(size + 8 + valueBytes);
-  const buffer = writer.buffer;
   const start = writer.pos;
-  for (let index = 0; index < size; index++) buffer[start + index] = prefix[index] as number;
+  writer.buffer.set(prefix, start);
   writer.pos = start + size + 1; // the value's length byte
   return start + 1;
 }
 
-export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value: string): void {
+function writeStringAttribute(writer: ProtobufWriter, key: AttributeKey, value: string): void {
   const pair = keyValuePrefix(writer, key, 3 * value.length + 6);
   const any = writer.pos - 1;
   writer.buffer[writer.pos] = stringValueTag;
@@ -251,7 +268,7 @@ export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value
   writer.finishLength(pair);
 }
 
-export function numberAttribute(writer: ProtobufWriter, key: AttributeKey, value: number): void {
+function writeNumberAttribute(writer: ProtobufWriter, key: AttributeKey, value: number): void {
   const pair = keyValuePrefix(writer, key, 16);
   const any = writer.pos - 1;
   writeNumber(writer, value);
@@ -259,11 +276,67 @@ export function numberAttribute(writer: ProtobufWriter, key: AttributeKey, value
   writer.finishLength(pair);
 }
 
-export function valueAttribute(writer: ProtobufWriter, key: AttributeKey, value: unknown): void {
+/** The field as its own bytes, to remember. */
+function encodedField<Value>(key: AttributeKey, value: Value, write: (writer: ProtobufWriter, key: AttributeKey, value: Value) => void): Uint8Array {
+  const writer = new ProtobufWriter(64);
+  write(writer, key, value);
+  return Uint8Array.from(writer.buffer.subarray(0, writer.pos));
+}
+
+export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value: string): void {
+  const remembered = key.strings;
+  if (remembered !== undefined) {
+    let field = remembered.get(value);
+    if (field === undefined && remembered.size < maxRememberedValues) {
+      field = encodedField(key, value, writeStringAttribute);
+      remembered.set(value, field);
+    }
+    if (field !== undefined) {
+      writer.raw(field);
+      return;
+    }
+  }
+  writeStringAttribute(writer, key, value);
+}
+
+export function numberAttribute(writer: ProtobufWriter, key: AttributeKey, value: number): void {
+  const remembered = key.numbers;
+  if (remembered !== undefined) {
+    let field = remembered.get(value);
+    if (field === undefined && remembered.size < maxRememberedValues) {
+      field = encodedField(key, value, writeNumberAttribute);
+      remembered.set(value, field);
+    }
+    if (field !== undefined) {
+      writer.raw(field);
+      return;
+    }
+  }
+  writeNumberAttribute(writer, key, value);
+}
+
+function writeValueAttribute(writer: ProtobufWriter, key: AttributeKey, value: unknown): void {
   writer.tag(9, wireLengthDelimited);
   const pair = writer.startLength();
   writeKeyValue(writer, key.name, value);
   writer.finishLength(pair);
+}
+
+export function valueAttribute(writer: ProtobufWriter, key: AttributeKey, value: unknown): void {
+  const remembered = key.frozen;
+  // Only a frozen object can be remembered by identity: its contents cannot change after it was encoded.
+  if (remembered !== undefined && typeof value === 'object' && value !== null && Object.isFrozen(value)) {
+    let field = remembered.get(value);
+    if (field === undefined && remembered.size < maxRememberedValues) {
+      field = encodedField(key, value, writeValueAttribute);
+      remembered.set(value, field);
+    }
+    if (field !== undefined) {
+      writer.raw(field);
+      return;
+    }
+  }
+  writeValueAttribute(writer, key, value);
 }
 
 /** Dropped counts (always 0: the builder sets few attributes, no events, no links), status and flags. */

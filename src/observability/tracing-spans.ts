@@ -126,8 +126,53 @@ const attributeNames = [
   'server.port',
   'url.full',
 ] as const;
+/** Keys whose every value is new (ids, fractional timings): their encoded values are not worth remembering. */
+const unrepeated = new Set<string>(['breakwater.request_id', 'breakwater.time_to_first_token_ms', 'breakwater.cache.similarity']);
 /** Every attribute the builder writes, its key encoded once. */
-const attribute = Object.fromEntries(attributeNames.map((name) => [name, attributeKey(name)])) as Record<(typeof attributeNames)[number], AttributeKey>;
+const attribute = Object.fromEntries(attributeNames.map((name) => [name, attributeKey(name, { repeats: !unrepeated.has(name) })])) as Record<
+  (typeof attributeNames)[number],
+  AttributeKey
+>;
+
+const maxJoined = 256;
+/**
+ * `first + separator + second` for pairs that repeat (span names, upstream URLs), made once: the same string object
+ * every time, so the encoder's lookup meets a flat string with its hash already computed instead of flattening and
+ * hashing a new concatenation per span.
+ */
+class JoinedStrings {
+  private readonly byFirst = new Map<string, Map<string, string>>();
+
+  constructor(private readonly separator: string) {}
+
+  get(first: string, second: string): string {
+    let joined = this.byFirst.get(first);
+    if (joined === undefined) {
+      if (this.byFirst.size >= maxJoined) this.byFirst.clear();
+      joined = new Map();
+      this.byFirst.set(first, joined);
+    }
+    let value = joined.get(second);
+    if (value === undefined) {
+      value = first + this.separator + second;
+      if (joined.size >= maxJoined) joined.clear();
+      joined.set(second, value);
+    }
+    return value;
+  }
+}
+
+/** Finish reasons as frozen one-element lists, one per reason (the encoder remembers a frozen value's bytes). */
+const finishReasonLists = new Map<string, string[]>();
+function finishReasonList(reason: string): string[] {
+  let list = finishReasonLists.get(reason);
+  if (list === undefined) {
+    list = Object.freeze([reason]) as string[];
+    if (finishReasonLists.size >= maxJoined) finishReasonLists.clear();
+    finishReasonLists.set(reason, list);
+  }
+  return list;
+}
 
 /** server.address and server.port of an upstream origin; origins are the configured deployments, so few. */
 interface ServerAddress {
@@ -142,6 +187,10 @@ export class SpanBuilder {
   /** Open API requests by request id: what an upstream request's `x-request-id` names. Emptied at request end. */
   private readonly open = new Map<string, RequestTrace>();
   private readonly servers = new Map<string, ServerAddress>();
+  /** `METHOD route` (server spans), `operation model` (client spans), origin + path (url.full). */
+  private readonly serverSpanNames = new JoinedStrings(' ');
+  private readonly clientSpanNames = new JoinedStrings(' ');
+  private readonly urls = new JoinedStrings('');
   private readonly subscriptions: Array<[string, (message: unknown) => void]>;
 
   constructor(
@@ -221,7 +270,7 @@ export class SpanBuilder {
     }
     const sink = this.sink;
     if (record.steps !== undefined) this.stepSpans(state, record);
-    sink.begin(`${record.method} ${record.route}`, SpanKind.SERVER, state.context, state.parent, epoch(record.startedAt), endMs, record.status >= 500);
+    sink.begin(this.serverSpanNames.get(record.method, record.route), SpanKind.SERVER, state.context, state.parent, epoch(record.startedAt), endMs, record.status >= 500);
     sink.string(attribute['http.request.method'], record.method);
     sink.string(attribute['http.route'], record.route);
     sink.string(attribute['breakwater.request_id'], record.requestId);
@@ -235,6 +284,8 @@ export class SpanBuilder {
     if (record.clientClosed) sink.value(attribute['breakwater.client_closed'], true);
     if (record.steps !== undefined) this.stepAttributes(record);
     sink.end();
+    // Nothing of the attempts is read again; the record can outlive the request (the log line reads its trace id).
+    state.attempts = undefined;
   }
 
   /**
@@ -377,10 +428,10 @@ export class SpanBuilder {
     const model = attempt.model ?? attempt.bodyModel ?? (served ? served.model : undefined);
     const failed = attempt.failed || (notice.statusCode !== undefined && notice.statusCode >= 400);
     const sink = this.sink;
-    sink.begin(model ? `${operation} ${model}` : operation, SpanKind.CLIENT, attempt.context, state.context, attempt.startMs, atMs, failed);
+    sink.begin(model ? this.clientSpanNames.get(operation, model) : operation, SpanKind.CLIENT, attempt.context, state.context, attempt.startMs, atMs, failed);
     sink.string(attribute['gen_ai.operation.name'], operation);
     sink.string(attribute['http.request.method'], notice.method);
-    sink.string(attribute['url.full'], notice.origin + path);
+    sink.string(attribute['url.full'], this.urls.get(notice.origin, path));
     if (model) sink.string(attribute['gen_ai.request.model'], model);
     const server = this.serverAddress(notice.origin);
     if (server.address !== undefined) sink.string(attribute['server.address'], server.address);
@@ -397,7 +448,7 @@ export class SpanBuilder {
     if (served) {
       if (served.promptTokens !== undefined) sink.number(attribute['gen_ai.usage.input_tokens'], served.promptTokens);
       if (served.completionTokens !== undefined) sink.number(attribute['gen_ai.usage.output_tokens'], served.completionTokens);
-      if (served.finishReason) sink.value(attribute['gen_ai.response.finish_reasons'], [served.finishReason]);
+      if (served.finishReason) sink.value(attribute['gen_ai.response.finish_reasons'], finishReasonList(served.finishReason));
     }
     sink.end();
   }

@@ -9,7 +9,7 @@ import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { OtlpBatchProcessor } from '../../src/observability/otlp-batch-processor.js';
-import { attributeKey, requestFrame } from '../../src/observability/otlp-trace-encoding.js';
+import { attributeKey, maxRememberedValues, requestFrame, type AttributeKey } from '../../src/observability/otlp-trace-encoding.js';
 import type { SpanOrigin } from '../../src/observability/tracing-finished-span.js';
 import { ProcessorSpanSink, type SpanSink } from '../../src/observability/tracing-span-sink.js';
 import { decodeTraceRequest } from './otlp-reader.js';
@@ -84,24 +84,27 @@ const examples: Example[] = [
   },
 ];
 
-function write(sink: SpanSink, example: Example): void {
+/** A new key per attribute (nothing remembered), or keys shared by every span (as the span builder's are). */
+type KeyOf = (name: string) => AttributeKey;
+
+function write(sink: SpanSink, example: Example, keyOf: KeyOf = (name) => attributeKey(name)): void {
   sink.begin(example.name, example.kind, example.context, example.parent, example.startMs, example.endMs, example.failed);
   for (const [type, key, value] of example.attributes) {
-    if (type === 'string') sink.string(attributeKey(key), value);
-    else if (type === 'number') sink.number(attributeKey(key), value);
-    else sink.value(attributeKey(key), value);
+    if (type === 'string') sink.string(keyOf(key), value);
+    else if (type === 'number') sink.number(keyOf(key), value);
+    else sink.value(keyOf(key), value);
   }
   sink.end();
 }
 
-async function gatewayBytes(spans: Example[]): Promise<Buffer> {
+async function gatewayBytes(spans: Example[], keyOf?: KeyOf): Promise<Buffer> {
   const sent: Buffer[] = [];
   const processor = new OtlpBatchProcessor({
     settings: { scheduleDelayMs: 60_000, maxExportBatchSize: 512, maxQueueSize: 2048 },
     frame: requestFrame(origin.resource, origin.scope),
     sender: { export: async (request) => void sent.push(Buffer.from(request)), close: () => undefined },
   });
-  for (const example of spans) write(processor, example);
+  for (const example of spans) write(processor, example, keyOf);
   await processor.shutdown();
   assert.equal(sent.length, 1, 'one batch');
   return sent[0] as Buffer;
@@ -128,6 +131,35 @@ test('the gateway encoder writes the same bytes as the SDK serializer, span by s
   const ours = await gatewayBytes(batch);
   assert.ok(ours.length > 16_384, 'lengths of several bytes at every level');
   assert.ok(ours.equals(sdkBytes(batch)));
+});
+
+test('values remembered per key encode to the same bytes as values written directly, beyond the bound too', async () => {
+  const keys = new Map<string, AttributeKey>();
+  const shared: KeyOf = (name) => {
+    let key = keys.get(name);
+    if (!key) keys.set(name, (key = attributeKey(name, { repeats: name !== 'breakwater.request_id' })));
+    return key;
+  };
+  const stop = Object.freeze(['stop']) as string[];
+  const spans: Example[] = Array.from({ length: 200 }, (_, index) => ({
+    ...(examples[index % 2] as Example),
+    attributes: [
+      ['string', 'http.request.method', 'POST'],
+      ['string', 'gen_ai.request.model', `model-${index % 100}`], // 100 distinct values: more than are remembered
+      ['string', 'breakwater.request_id', `request-${index}`],
+      ['number', 'http.response.status_code', index % 7 === 0 ? 503 : 200],
+      ['number', 'gen_ai.usage.output_tokens', index], // every value new
+      ['number', 'breakwater.time_to_first_token_ms', index + 0.25],
+      ['value', 'gen_ai.response.finish_reasons', stop], // frozen: remembered by identity
+      ['value', 'several', ['a', `b${index}`]], // not frozen: written every time
+    ],
+  }));
+  assert.ok((await gatewayBytes(spans, shared)).equals(sdkBytes(spans)));
+  assert.equal(keys.get('gen_ai.request.model')?.strings?.size, maxRememberedValues, 'the remembered values are bounded');
+  assert.equal(keys.get('http.request.method')?.strings?.size, 1);
+  assert.equal(keys.get('gen_ai.response.finish_reasons')?.frozen?.size, 1);
+  assert.equal(keys.get('several')?.frozen?.size, 0);
+  assert.equal(keys.get('breakwater.request_id')?.strings, undefined, 'an unrepeated key remembers nothing');
 });
 
 test('the encoded request decodes to what was written', async () => {
