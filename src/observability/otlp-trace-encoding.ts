@@ -283,12 +283,18 @@ function encodedField<Value>(key: AttributeKey, value: Value, write: (writer: Pr
   return Uint8Array.from(writer.buffer.subarray(0, writer.pos));
 }
 
-export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value: string): void {
-  const remembered = key.strings;
+/** The remembered field for `value` (encoded and remembered first while there is room), else written directly. */
+function writeRemembered<Value>(
+  writer: ProtobufWriter,
+  key: AttributeKey,
+  remembered: Map<Value, Uint8Array> | undefined,
+  value: Value,
+  write: (writer: ProtobufWriter, key: AttributeKey, value: Value) => void,
+): void {
   if (remembered !== undefined) {
     let field = remembered.get(value);
     if (field === undefined && remembered.size < maxRememberedValues) {
-      field = encodedField(key, value, writeStringAttribute);
+      field = encodedField(key, value, write);
       remembered.set(value, field);
     }
     if (field !== undefined) {
@@ -296,23 +302,15 @@ export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value
       return;
     }
   }
-  writeStringAttribute(writer, key, value);
+  write(writer, key, value);
+}
+
+export function stringAttribute(writer: ProtobufWriter, key: AttributeKey, value: string): void {
+  writeRemembered(writer, key, key.strings, value, writeStringAttribute);
 }
 
 export function numberAttribute(writer: ProtobufWriter, key: AttributeKey, value: number): void {
-  const remembered = key.numbers;
-  if (remembered !== undefined) {
-    let field = remembered.get(value);
-    if (field === undefined && remembered.size < maxRememberedValues) {
-      field = encodedField(key, value, writeNumberAttribute);
-      remembered.set(value, field);
-    }
-    if (field !== undefined) {
-      writer.raw(field);
-      return;
-    }
-  }
-  writeNumberAttribute(writer, key, value);
+  writeRemembered(writer, key, key.numbers, value, writeNumberAttribute);
 }
 
 function writeValueAttribute(writer: ProtobufWriter, key: AttributeKey, value: unknown): void {
@@ -323,20 +321,9 @@ function writeValueAttribute(writer: ProtobufWriter, key: AttributeKey, value: u
 }
 
 export function valueAttribute(writer: ProtobufWriter, key: AttributeKey, value: unknown): void {
-  const remembered = key.frozen;
   // Only a frozen object can be remembered by identity: its contents cannot change after it was encoded.
-  if (remembered !== undefined && typeof value === 'object' && value !== null && Object.isFrozen(value)) {
-    let field = remembered.get(value);
-    if (field === undefined && remembered.size < maxRememberedValues) {
-      field = encodedField(key, value, writeValueAttribute);
-      remembered.set(value, field);
-    }
-    if (field !== undefined) {
-      writer.raw(field);
-      return;
-    }
-  }
-  writeValueAttribute(writer, key, value);
+  const frozen = typeof value === 'object' && value !== null && Object.isFrozen(value);
+  writeRemembered(writer, key, frozen ? key.frozen : undefined, value, writeValueAttribute);
 }
 
 /** Dropped counts (always 0: the builder sets few attributes, no events, no links), status and flags. */
