@@ -13,10 +13,11 @@ const exporter = new InMemorySpanExporter();
 const upstream = new RecordingUpstream();
 let tracing: Tracing | undefined;
 let gateway: TestGateway;
+let baseUrl = '';
 
 before(async () => {
   tracing = await installTracing({ spanProcessor: new SimpleSpanProcessor(exporter) });
-  const baseUrl = await upstream.start();
+  baseUrl = await upstream.start();
   gateway = await startTestGateway({ providers: [{ name: 'tiny', type: 'openai-compatible', base_url: baseUrl, models: ['tiny-model'] }] });
 });
 
@@ -70,6 +71,8 @@ test('a JSON request continues the caller trace: server span, one attempt span w
   assert.equal(attempt.attributes['gen_ai.usage.output_tokens'], 3);
   assert.equal(attempt.attributes['http.response.status_code'], 200);
   assert.ok(!String(attempt.attributes['url.full']).includes('?'), 'no query string recorded');
+  assert.equal(attempt.name, 'chat tiny-model');
+  assert.equal(attempt.attributes['url.full'], `${baseUrl}/chat/completions`);
   assert.equal(upstream.received.length, 1);
   assert.deepEqual(traceparentOf(upstream.received[0] as IncomingHttpHeaders), { traceId: callerTrace, spanId: attempt.spanContext().spanId });
   const logLine = gateway.logs.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.request_id === 'trace-json-1');
@@ -90,6 +93,10 @@ test('a streamed request: the attempt span carries the usage reported at the end
   assert.equal(clients.length, 1);
   assert.equal(clients[0]?.attributes['gen_ai.usage.output_tokens'], 3);
   assert.equal(server.attributes['gen_ai.usage.input_tokens'], 7);
+  // The second request of the same route and model: names and url made once are given again, unchanged.
+  assert.equal(server.name, 'POST /v1/chat/completions');
+  assert.equal(clients[0]?.name, 'chat tiny-model');
+  assert.equal(clients[0]?.attributes['url.full'], `${baseUrl}/chat/completions`);
 });
 
 test('every upstream attempt has its own child span and its own traceparent', async () => {
