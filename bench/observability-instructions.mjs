@@ -8,6 +8,15 @@
 //
 //   npm run build && node bench/observability-instructions.mjs [--modes off,metrics+logs,0%,10%,full]
 //        [--warmup 25000] [--requests 20000] [--connections 32] [--processes 2]
+//        [--stream] [--max-tokens 16] [--prompt-bytes 0]
+//
+// The default workload is the worst case for a fixed per-request cost: a JSON answer of 16 tokens to one short prompt.
+// `--stream --max-tokens 256 --prompt-bytes 4000` is chat-shaped: a ~4 KB conversation answered by a streamed reply.
+// Each such request costs ~8× the instructions and valgrind runs ~100 ms of it, so the windows that fit in a session
+// are short, and short windows do not settle: at `--warmup 1500 --requests 400` TurboFan was still compiling in the
+// counted window and one mode's count ranged from 3.5M to 5.1M per request between processes (bench/RESULTS.md,
+// ninth pass). Time-driven work (the span processor's scheduled export, the log writer's flush, the event-loop
+// monitor) also runs ~50× more often per request under valgrind than natively, which weighs most on slow requests.
 //
 // Counts still differ from one gateway process to another of the same mode, by up to ~40 % when a process's JIT state
 // goes wrong (a megamorphic site calling the runtime on every request); such a state only adds instructions. So each
@@ -26,6 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { chatBody } from './lib/workload.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argument = (name, fallback) => {
@@ -36,6 +46,9 @@ const warmup = Number(argument('warmup', 25_000));
 const requests = Number(argument('requests', 20_000));
 const connections = Number(argument('connections', 32));
 const processes = Number(argument('processes', 2));
+const stream = process.argv.includes('--stream');
+const maxTokens = Number(argument('max-tokens', 16));
+const promptBytes = Number(argument('prompt-bytes', 0));
 const shortNames = { '10%': 'full, 10 % sampled', '0%': 'full, 0 % sampled' };
 const modeNames = ['off', ...argument('modes', 'metrics+logs,0%,10%,full').split(',').map((name) => shortNames[name] ?? name).filter((name) => name !== 'off')];
 
@@ -88,7 +101,7 @@ async function waitFor(url, attempts) {
   throw new Error(`${url} did not come up`);
 }
 
-const body = JSON.stringify({ model: 'sim-fast', max_tokens: 16, messages: [{ role: 'user', content: 'Hello there' }] });
+const body = chatBody({ maxTokens, stream, promptBytes });
 const load = (port, amount) =>
   autocannon({ url: `http://127.0.0.1:${port}/v1/chat/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, amount, timeout: 60 });
 
@@ -174,7 +187,7 @@ try {
   const clean = (result) => result.perRequest - result.slowLiteral;
   const lowest = (name) => Math.min(...results.get(name).map(clean));
   const k = (value) => `${Math.round(value / 1000)}k`;
-  console.log(`\ncallgrind, all threads, JSON answers of 16 tokens, ${warmup} requests of warm-up then ${requests} counted, ${connections} connections, ${processes} processes per mode, ${pin ? 'gateway pinned to core 0' : 'not pinned'}, node ${process.version}\n`);
+  console.log(`\ncallgrind, all threads, ${stream ? 'streamed' : 'JSON'} answers of ${maxTokens} tokens, ${promptBytes > 0 ? `chat-shaped prompt of ${Buffer.byteLength(body)} bytes` : 'one short prompt'}, ${warmup} requests of warm-up then ${requests} counted, ${connections} connections, ${processes} processes per mode, ${pin ? 'gateway pinned to core 0' : 'not pinned'}, node ${process.version}\n`);
   console.log("| mode | instructions per request, each process | of which nextTick's slow literal | lowest without it | cost vs off (lowest) | errors |");
   console.log('| --- | --- | --- | --- | --- | --- |');
   for (const name of modeNames) {

@@ -33,6 +33,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { chatBody } from './lib/workload.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argument = (name, fallback) => {
@@ -155,24 +156,7 @@ async function startGateway(name, port) {
 }
 
 /** One short message, or a system prompt plus alternating turns of about `bytes` bytes of text in all (deterministic). */
-function conversation(bytes) {
-  if (!(bytes > 0)) return [{ role: 'user', content: 'Hello there' }];
-  const words = 'the order shipped late and the customer asks why their invoice shows two charges for one subscription please explain what happened check the account history summarise the refund policy in plain words keep the answer short and polite mention the next billing date'.split(' ');
-  let seed = 7;
-  const text = (length) => {
-    let out = '';
-    while (out.length < length) {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      out += `${words[seed % words.length]}${seed % 11 === 0 ? '. ' : ' '}`;
-    }
-    return out.trim();
-  };
-  const messages = [{ role: 'system', content: text(bytes * 0.3) }];
-  for (let turn = 0; turn < 6; turn++) messages.push({ role: turn % 2 === 0 ? 'user' : 'assistant', content: text((bytes * 0.7) / 7) });
-  messages.push({ role: 'user', content: text((bytes * 0.7) / 7) });
-  return messages;
-}
-const requestBody = JSON.stringify({ model: 'sim-fast', max_tokens: maxTokens, stream, messages: conversation(promptBytes) });
+const requestBody = chatBody({ maxTokens, stream, promptBytes });
 
 function load(port, duration) {
   return autocannon({
