@@ -43,8 +43,6 @@ interface AttemptTrace {
   /** Epoch milliseconds. */
   startMs: number;
   notice: UpstreamRequestNotice;
-  /** The body's top-level model, read at the start (the notice's body is gone afterwards). */
-  bodyModel: string | undefined;
   /** Epoch milliseconds when the exchange was over; the span ends then (or at the request's end, see below). */
   finishedAtMs: number | undefined;
   ended: boolean;
@@ -81,13 +79,6 @@ function epoch(performanceMs: number): number {
 
 function now(): number {
   return performance.timeOrigin + performance.now();
-}
-
-/** The top-level `"model":"…"` of a JSON request body, without parsing it (only keys are unescaped quoted strings). */
-export function modelInBody(body: unknown): string | undefined {
-  if (typeof body !== 'string') return undefined;
-  const match = /"model"\s*:\s*"((?:[^"\\]|\\.){1,256})"/.exec(body);
-  return match?.[1];
 }
 
 function operationOf(path: string): string {
@@ -370,7 +361,6 @@ export class SpanBuilder {
       context,
       startMs: now(),
       notice,
-      bodyModel: modelInBody(notice.body),
       finishedAtMs: undefined,
       ended: false,
       described: false,
@@ -425,7 +415,7 @@ export class SpanBuilder {
     const path = query === -1 ? notice.path : notice.path.slice(0, query);
     const operation = operationOf(path);
     const provider = attempt.provider ?? (served ? served.provider : undefined);
-    const model = attempt.model ?? attempt.bodyModel ?? (served ? served.model : undefined);
+    const model = attempt.model ?? notice.model ?? (served ? served.model : undefined);
     const failed = attempt.failed || (notice.statusCode !== undefined && notice.statusCode >= 400);
     const sink = this.sink;
     sink.begin(model ? this.clientSpanNames.get(operation, model) : operation, SpanKind.CLIENT, attempt.context, state.context, attempt.startMs, atMs, failed);

@@ -38,11 +38,11 @@ export interface UpstreamRequestMessage {
   /** As sent, query string included (a subscriber that records it should cut that: some providers put keys there). */
   path: string;
   /**
-   * The request body, readable only while `start` is being published (it is cleared right after): the message lives
-   * as long as the exchange, a stream's whole length, and holding the prompt that long would have the garbage
-   * collector copy it and promote it to the old generation on every request.
+   * The upstream model the adapter asked for (it names the attempt's span). The message never holds the request
+   * body: it lives as long as the exchange, a stream's whole length, and a prompt held that long is copied by the
+   * garbage collector and promoted to the old generation on every request; nor does tracing scan prompts for it.
    */
-  body: string | undefined;
+  model: string | undefined;
   statusCode?: number;
   error?: unknown;
   traceparent?: string;
@@ -76,14 +76,16 @@ export class UpstreamClient {
     });
   }
 
-  /** Sends one request upstream. Resolves when the response headers arrive (any status). */
-  async send(path: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, signal: CancelSignal): Promise<UpstreamCall> {
+  /**
+   * Sends one request upstream. Resolves when the response headers arrive (any status). `model` is the upstream model
+   * the body asks for, published to subscribers (tracing) in the request's message.
+   */
+  async send(path: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, signal: CancelSignal, model?: string): Promise<UpstreamCall> {
     let notice: UpstreamRequestMessage | undefined;
     if (upstreamRequestStart.hasSubscribers) {
       // Every field present from the start: one object shape, whatever the subscriber sets.
-      notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, body, statusCode: undefined, error: undefined, traceparent: undefined, tracestate: undefined, context: undefined };
+      notice = { requestId: headers['x-request-id'], method, origin: this.origin, path: this.pathPrefix + path, model, statusCode: undefined, error: undefined, traceparent: undefined, tracestate: undefined, context: undefined };
       upstreamRequestStart.publish(notice);
-      notice.body = undefined;
       if (notice.traceparent !== undefined) {
         headers = withHeader(headers, 'traceparent', notice.traceparent);
         if (notice.tracestate) headers.tracestate = notice.tracestate;

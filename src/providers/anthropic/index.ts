@@ -61,7 +61,7 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
     const body = anthropicRequestBody(request, { upstreamModel: options.upstreamModel, stream: false, defaultMaxTokens: this.defaultMaxTokens });
-    const call = await this.client.send('/v1/messages', 'POST', this.headers(options, 'application/json'), JSON.stringify(body), options.signal);
+    const call = await this.client.send('/v1/messages', 'POST', this.headers(options, 'application/json'), JSON.stringify(body), options.signal, options.upstreamModel);
     const text = await this.client.readText(call);
     if (call.statusCode !== 200) throw mapAnthropicError(this.name, call.statusCode, call.headers, text);
     const message = parseJsonBody<AnthropicResponse>(this.name, call.headers['content-type'], text, isAnthropicResponse);
@@ -71,7 +71,7 @@ export class AnthropicAdapter implements ProviderAdapter {
 
   async chatStream(request: ChatRequest, options: CallOptions): Promise<AsyncIterable<StreamChunk>> {
     const body = anthropicRequestBody(request, { upstreamModel: options.upstreamModel, stream: true, defaultMaxTokens: this.defaultMaxTokens });
-    const call = await this.client.send('/v1/messages', 'POST', this.headers(options, 'text/event-stream'), JSON.stringify(body), options.signal);
+    const call = await this.client.send('/v1/messages', 'POST', this.headers(options, 'text/event-stream'), JSON.stringify(body), options.signal, options.upstreamModel);
     if (call.statusCode !== 200) throw mapAnthropicError(this.name, call.statusCode, call.headers, await this.client.readText(call));
     this.requireEventStream(call);
     return readTranslatedStream(this.name, call, new AnthropicStreamTranslator(this.name));

@@ -107,7 +107,7 @@ export class BedrockAdapter implements ProviderAdapter {
     unsigned.accept = accept;
     unsigned['x-request-id'] = options.requestId;
     const headers = await this.signer.sign({ method: 'POST', url: new URL(this.baseUrl + path), headers: unsigned, body });
-    return this.client.send(path, 'POST', headers, body, options.signal);
+    return this.client.send(path, 'POST', headers, body, options.signal, options.upstreamModel);
   }
 
   private async *messages(call: UpstreamCall): AsyncGenerator<EventStreamMessage> {

@@ -57,7 +57,7 @@ export class GeminiAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
     const path = geminiModelPath(options.upstreamModel, 'generateContent');
-    const call = await this.client.send(path, 'POST', this.headers(options, 'application/json'), JSON.stringify(geminiRequestBody(request)), options.signal);
+    const call = await this.client.send(path, 'POST', this.headers(options, 'application/json'), JSON.stringify(geminiRequestBody(request)), options.signal, options.upstreamModel);
     const text = await this.client.readText(call);
     if (call.statusCode !== 200) throw mapGeminiError(this.name, call.statusCode, call.headers, text);
     const response = parseJsonBody<GeminiResponse>(this.name, call.headers['content-type'], text, isGeminiResponse);
@@ -67,7 +67,7 @@ export class GeminiAdapter implements ProviderAdapter {
 
   async chatStream(request: ChatRequest, options: CallOptions): Promise<AsyncIterable<StreamChunk>> {
     const path = `${geminiModelPath(options.upstreamModel, 'streamGenerateContent')}?alt=sse`;
-    const call = await this.client.send(path, 'POST', this.headers(options, 'text/event-stream'), JSON.stringify(geminiRequestBody(request)), options.signal);
+    const call = await this.client.send(path, 'POST', this.headers(options, 'text/event-stream'), JSON.stringify(geminiRequestBody(request)), options.signal, options.upstreamModel);
     if (call.statusCode !== 200) throw mapGeminiError(this.name, call.statusCode, call.headers, await this.client.readText(call));
     const contentType = String(call.headers['content-type'] ?? '');
     if (!contentType.includes('text/event-stream')) {
@@ -84,7 +84,7 @@ export class GeminiAdapter implements ProviderAdapter {
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResult> {
     const body = batchEmbedBody(request, options.upstreamModel);
     const path = geminiModelPath(options.upstreamModel, 'batchEmbedContents');
-    const call = await this.client.send(path, 'POST', this.headers(options, 'application/json'), JSON.stringify(body), options.signal);
+    const call = await this.client.send(path, 'POST', this.headers(options, 'application/json'), JSON.stringify(body), options.signal, options.upstreamModel);
     const text = await this.client.readText(call);
     if (call.statusCode !== 200) throw mapGeminiError(this.name, call.statusCode, call.headers, text);
     const parsed = parseJsonBody<BatchEmbedResponse>(this.name, call.headers['content-type'], text, isBatchEmbedResponse);

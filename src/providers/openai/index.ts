@@ -68,7 +68,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async chat(request: ChatRequest, options: CallOptions): Promise<ChatResult> {
     const client = this.requireClient();
-    const call = await client.send(this.endpointPath('chat', options), 'POST', await this.headers(options), chatBody(request, options.upstreamModel, false), options.signal);
+    const call = await client.send(this.endpointPath('chat', options), 'POST', await this.headers(options), chatBody(request, options.upstreamModel, false), options.signal, options.upstreamModel);
     const text = await client.readText(call);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, text);
     const completion = parseJsonBody<ChatCompletion>(this.name, call.headers['content-type'], text, isChatCompletion);
@@ -79,7 +79,7 @@ export class OpenAIAdapter implements ProviderAdapter {
     const client = this.requireClient();
     const headers = await this.headers(options);
     headers.accept = 'text/event-stream';
-    const call = await client.send(this.endpointPath('chat', options), 'POST', headers, chatBody(request, options.upstreamModel, true), options.signal);
+    const call = await client.send(this.endpointPath('chat', options), 'POST', headers, chatBody(request, options.upstreamModel, true), options.signal, options.upstreamModel);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, await client.readText(call));
     const contentType = String(call.headers['content-type'] ?? '');
     if (!contentType.includes('text/event-stream')) {
@@ -95,7 +95,7 @@ export class OpenAIAdapter implements ProviderAdapter {
 
   async embeddings(request: EmbeddingsRequest, options: CallOptions): Promise<EmbeddingsResult> {
     const client = this.requireClient();
-    const call = await client.send(this.endpointPath('embeddings', options), 'POST', await this.headers(options), embeddingsBody(request, options.upstreamModel), options.signal);
+    const call = await client.send(this.endpointPath('embeddings', options), 'POST', await this.headers(options), embeddingsBody(request, options.upstreamModel), options.signal, options.upstreamModel);
     const text = await client.readText(call);
     if (call.statusCode !== 200) throw mapOpenAIError(this.name, call.statusCode, call.headers, text);
     const response = parseJsonBody<EmbeddingsResponse>(this.name, call.headers['content-type'], text, isEmbeddingsResponse);
