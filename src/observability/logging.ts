@@ -105,3 +105,75 @@ export class RequestLog {
     unsubscribe('breakwater:upstream:error', this.onUpstreamError);
   }
 }
+
+type LogMethod = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+/** What the deferred child needs of its parent: pino's Logger, as Fastify types it. */
+type ParentLogger = { level: string; child(bindings: pino.Bindings, options?: object): ParentLogger } & Record<LogMethod, (...values: never[]) => void>;
+
+/**
+ * Fastify's per-request logger (`request.log`), made into a pino child only when something logs through it. Fastify
+ * asks for one on every request, and a pino child serialises its bindings when it is made (~2 µs, measured:
+ * bench/RESULTS.md, ninth pass); the gateway writes its request lines itself, so `request.log` logs only on rare paths
+ * (an internal error, a framework warning), where the child and its `reqId` are then made as pino would.
+ */
+class DeferredChildLogger {
+  private made: ParentLogger | undefined;
+
+  constructor(
+    private readonly parent: ParentLogger,
+    private readonly bindings: pino.Bindings,
+    private readonly options: { level?: string },
+  ) {}
+
+  private get logger(): ParentLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.options));
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.options.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.logger.level = level;
+  }
+
+  private write(method: LogMethod, values: unknown[]): void {
+    const logger = this.logger;
+    (logger[method] as (...values: unknown[]) => void).apply(logger, values);
+  }
+
+  fatal(...values: unknown[]): void {
+    this.write('fatal', values);
+  }
+
+  error(...values: unknown[]): void {
+    this.write('error', values);
+  }
+
+  warn(...values: unknown[]): void {
+    this.write('warn', values);
+  }
+
+  info(...values: unknown[]): void {
+    this.write('info', values);
+  }
+
+  debug(...values: unknown[]): void {
+    this.write('debug', values);
+  }
+
+  trace(...values: unknown[]): void {
+    this.write('trace', values);
+  }
+
+  silent(): void {}
+
+  child(bindings: pino.Bindings, options?: object): ParentLogger {
+    return this.logger.child(bindings, options);
+  }
+}
+
+/** Fastify's `childLoggerFactory`: the request's child logger, made on its first line (DeferredChildLogger). */
+export function deferredChildLogger<L extends ParentLogger>(logger: L, bindings: pino.Bindings, options: { level?: string }): L {
+  return new DeferredChildLogger(logger, bindings, options) as unknown as L;
+}

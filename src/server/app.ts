@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { catalogueFor } from '../catalogue/catalogue.js';
 import type { Config } from '../config/schema.js';
 import { GatewayError } from '../core/errors.js';
+import { deferredChildLogger } from '../observability/logging.js';
 import type { Metrics } from '../observability/metrics.js';
 import { CallAbortedError } from '../providers/http-client.js';
 import type { ChatOutcome, Handler } from '../pipeline/context.js';
@@ -40,6 +41,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
   const { config, lifecycle } = options;
   const app: FastifyInstance = Fastify({
     loggerInstance: options.logger as FastifyBaseLogger,
+    // `request.log` becomes a pino child only when something logs through it (observability/logging.ts).
+    childLoggerFactory: deferredChildLogger,
     // The gateway writes its own one line per request (observability/logging.ts).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.body_limit_bytes,
