@@ -6,6 +6,7 @@ import { dirname, resolve } from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config/load.js';
+import { tracingSettingsFromEnv } from '../../src/observability/tracing-settings.js';
 
 const composeFile = 'deploy/compose/docker-compose.yaml';
 const composeDirectory = dirname(composeFile);
@@ -114,4 +115,30 @@ test('the gateway config validates, and Compose gives the gateway longer to stop
   assert.ok(seconds(services.gateway?.stop_grace_period ?? '10s') > needed, `stop_grace_period above ${needed}s`);
   assert.equal(services.gateway?.read_only, true);
   assert.ok(services.gateway?.volumes?.some((volume) => volume.endsWith(':/app/.breakwater')), 'the only writable path is the data volume');
+});
+
+/** What Compose makes of `${VAR}`, `${VAR:-default}` and `${VAR:?message}` with the variables of an .env file. */
+function composeValue(value: string, dotEnv: Record<string, string>): string {
+  return value.replace(/\$\{([A-Z_]+)(?::([-?])([^}]*))?\}/g, (_whole, name: string, operator?: string, fallback?: string) => {
+    const set = dotEnv[name];
+    if (set !== undefined && set !== '') return set;
+    return operator === '-' ? (fallback ?? '') : '';
+  });
+}
+
+test('with a collector set in .env, the gateway traces one request in ten (a caller\'s sampled trace always), and .env can change it', () => {
+  const dotEnv = Object.fromEntries(
+    readFileSync('deploy/compose/example.env', 'utf8')
+      .split('\n')
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+  );
+  const environment = (overrides: Record<string, string>) =>
+    Object.fromEntries(Object.entries(services.gateway?.environment ?? {}).map(([name, value]) => [name, composeValue(String(value), { ...dotEnv, ...overrides })]));
+  assert.equal(tracingSettingsFromEnv(environment({})).enabled, false, 'tracing is off while OTEL_EXPORTER_OTLP_ENDPOINT is empty');
+  const on = tracingSettingsFromEnv(environment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }));
+  assert.equal(on.enabled, true);
+  assert.equal(on.warning, undefined);
+  assert.deepEqual(on.sampler, { parentBased: true, ratio: 0.1 });
+  assert.deepEqual(tracingSettingsFromEnv(environment({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318', OTEL_TRACES_SAMPLER_ARG: '0.02' })).sampler, { parentBased: true, ratio: 0.02 });
 });

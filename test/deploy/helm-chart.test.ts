@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { parse, parseAllDocuments } from 'yaml';
 import { validateConfig } from '../../src/config/load.js';
 import { interpolate } from '../../src/config/interpolate.js';
+import { tracingSettingsFromEnv } from '../../src/observability/tracing-settings.js';
 import { loadChart, renderChart, RenderFailure, type RenderOptions } from './helm-render.js';
 import { validateManifest } from './kubernetes-schemas.js';
 
@@ -153,6 +154,12 @@ test('everything on: Rollout canary 5→25→50→100 with analysis, KEDA instea
   assert.equal(vllmPod.containers[0]?.resources?.limits?.['nvidia.com/gpu'], '1');
   assert.ok(vllmPod.nodeSelector && vllmPod.tolerations?.length);
   assert.ok((vllm.spec?.volumeClaimTemplates as unknown[]).length === 1, 'a model cache volume per replica');
+  // Tracing to the collector, one request in ten (a caller's sampled trace always), as the gateway reads its env.
+  const gateway = podSpec(rollout).containers.find((container) => container.name === 'gateway') as Container;
+  const tracing = tracingSettingsFromEnv(Object.fromEntries((gateway.env ?? []).filter((variable) => variable.value !== undefined).map((variable) => [variable.name, variable.value])));
+  assert.equal(tracing.enabled, true);
+  assert.equal(tracing.warning, undefined);
+  assert.deepEqual(tracing.sampler, { parentBased: true, ratio: 0.1 });
 });
 
 test('the chart refuses values that would cut streams or cold-start, and requires the Secret name', () => {
