@@ -117,9 +117,12 @@ test('the gateway config validates, and Compose gives the gateway longer to stop
   assert.ok(services.gateway?.volumes?.some((volume) => volume.endsWith(':/app/.breakwater')), 'the only writable path is the data volume');
 });
 
-/** What Compose makes of `${VAR}`, `${VAR:-default}` and `${VAR:?message}` with the variables of an .env file. */
+/**
+ * What Compose makes of `${VAR}` and `${VAR:-default}` with the variables of an .env file. A required `${VAR:?message}`
+ * left empty comes out empty here (Compose would refuse to start; the test above checks those are required).
+ */
 function composeValue(value: string, dotEnv: Record<string, string>): string {
-  return value.replace(/\$\{([A-Z_]+)(?::([-?])([^}]*))?\}/g, (_whole, name: string, operator?: string, fallback?: string) => {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_whole, name: string, operator?: string, fallback?: string) => {
     const set = dotEnv[name];
     if (set !== undefined && set !== '') return set;
     return operator === '-' ? (fallback ?? '') : '';
